@@ -14,26 +14,23 @@ pub enum PackedKind {
     Hex,
 }
 
-const NIBBLE_CHARS: [u8; 16] = *b"0123456789-.\0\0\0\0";
-const HEX_CHARS: [u8; 16] = *b"0123456789ABCDEF";
-
 impl PackedKind {
     /// The character for nibble value `n`, or `None` if the alphabet has none.
     #[must_use]
     pub const fn char_of(self, n: u8) -> Option<u8> {
         match self {
             PackedKind::Nibble => match n {
-                0..=11 => Some(NIBBLE_CHARS[n as usize]),
+                0..=9 => Some(b'0' + n),
+                10 => Some(b'-'),
+                11 => Some(b'.'),
                 15 => Some(0),
                 _ => None,
             },
-            PackedKind::Hex => {
-                if n < 16 {
-                    Some(HEX_CHARS[n as usize])
-                } else {
-                    None
-                }
-            }
+            PackedKind::Hex => match n {
+                0..=9 => Some(b'0' + n),
+                10..=15 => Some(b'A' + n - 10),
+                _ => None,
+            },
         }
     }
 

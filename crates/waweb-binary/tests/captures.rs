@@ -1,6 +1,12 @@
 //! The real captured nodes in `tests/vectors/` (copied from the project's shared vectors; each
 //! file's first line says where the bytes come from) must all decode, re-encode to bytes that
 //! decode to the same tree, and — the aim — re-encode byte for byte.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use waweb_binary::{Tree, encode};
 

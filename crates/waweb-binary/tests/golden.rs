@@ -2,6 +2,12 @@
 //! tag and edge. Each canonical vector must decode to the expected node and re-encode to the same
 //! bytes; non-canonical ones (accepted, but not what the writer produces) decode to the expected
 //! node and re-encode to the canonical form given.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use waweb_binary::{
     Content, DecodeErrorKind, Decoder, Dictionary, Encoder, Node, Part, Tree, decode_owned, encode,

@@ -1,0 +1,87 @@
+//! `waweb`: the command line of the waweb project.
+
+use std::io::{self, Read, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+mod decode;
+
+/// A client, simulator and protocol toolkit for the legacy WhatsApp Web protocol.
+#[derive(Parser, Debug)]
+#[command(name = "waweb", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Decode binary nodes (hex or base64) and print them as JSON `[description, attrs, content]`.
+    Decode(DecodeArgs),
+}
+
+/// Arguments of `waweb decode`.
+#[derive(Args, Debug)]
+pub(crate) struct DecodeArgs {
+    /// The node as hex or base64. Reads standard input when absent or `-`.
+    input: Option<String>,
+    /// Read from a file instead: one node per line; blank lines and `#` comments are skipped.
+    #[arg(long, short, conflicts_with = "input")]
+    file: Option<PathBuf>,
+    /// Treat the input as hex (the default is to detect hex, then base64).
+    #[arg(long, conflicts_with = "base64")]
+    hex: bool,
+    /// Treat the input as base64 (standard alphabet, padding optional).
+    #[arg(long)]
+    base64: bool,
+    /// Pretty-print the JSON.
+    #[arg(long, short)]
+    pretty: bool,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Decode(args) => run_decode(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("waweb: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_decode(args: &DecodeArgs) -> anyhow::Result<ExitCode> {
+    let text = match (&args.file, args.input.as_deref()) {
+        (Some(path), _) => std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?,
+        (None, Some(s)) if s != "-" => s.to_owned(),
+        _ => {
+            let mut s = String::new();
+            io::stdin().read_to_string(&mut s)?;
+            s
+        }
+    };
+    let format = decode::Format::from_flags(args.hex, args.base64);
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    let mut failed = false;
+    for (line_no, line) in decode::lines(&text) {
+        match decode::decode_line(line, format, args.pretty) {
+            Ok(json) => writeln!(out, "{json}")?,
+            Err(e) => {
+                failed = true;
+                eprintln!("waweb: line {line_no}: {e}");
+            }
+        }
+    }
+    Ok(if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}

@@ -54,7 +54,9 @@ pub enum Error {
     #[error("login secret: server public key secret[0..32] is a low-order point")]
     NonContributoryKey,
     /// `secret[32..64]` is not `HMAC-SHA256(expanded[32..64], secret[0..32] ++ secret[64..144])`.
-    #[error("login secret: HMAC over secret[0..32] ++ secret[64..144] does not match secret[32..64]")]
+    #[error(
+        "login secret: HMAC over secret[0..32] ++ secret[64..144] does not match secret[32..64]"
+    )]
     SecretMac,
     /// The decrypted keys of the login secret were not 64 bytes.
     #[error("login secret: decrypted keys are {len} bytes, expected 64")]

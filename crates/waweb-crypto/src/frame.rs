@@ -86,7 +86,10 @@ impl SessionKeys {
     /// Length checks and the constant-time MAC check.
     fn verify_frame(&self, frame: &[u8]) -> Result<()> {
         if frame.len() < FRAME_MIN_LEN {
-            return Err(Error::FrameTooShort { len: frame.len(), min: FRAME_MIN_LEN });
+            return Err(Error::FrameTooShort {
+                len: frame.len(),
+                min: FRAME_MIN_LEN,
+            });
         }
         let ct_len = frame.len() - FRAME_HEADER_LEN;
         if !ct_len.is_multiple_of(BLOCK_LEN) {
@@ -103,7 +106,10 @@ impl SessionKeys {
         let iv = header
             .get(FRAME_MAC_LEN..FRAME_HEADER_LEN)
             .and_then(|s| <&[u8; BLOCK_LEN]>::try_from(s).ok())
-            .ok_or(Error::FrameTooShort { len: header.len(), min: FRAME_MIN_LEN })?;
+            .ok_or(Error::FrameTooShort {
+                len: header.len(),
+                min: FRAME_MIN_LEN,
+            })?;
         cbc_decrypt_blocks(&mut CbcDec::new(self.enc.as_bytes().into(), iv.into()), ct);
         pkcs7_unpadded_len(ct, "frame")
     }

@@ -139,7 +139,10 @@ impl SessionKeys {
     /// Session keys from stored bytes (e.g. when restoring a session).
     #[must_use]
     pub const fn new(enc_key: [u8; KEY_LEN], mac_key: [u8; KEY_LEN]) -> Self {
-        Self { enc: SymmetricKey::new(enc_key), mac: SymmetricKey::new(mac_key) }
+        Self {
+            enc: SymmetricKey::new(enc_key),
+            mac: SymmetricKey::new(mac_key),
+        }
     }
 
     /// Fresh random session keys (what the server side chooses).
@@ -175,8 +178,9 @@ impl SessionKeys {
     /// # Errors
     /// [`Error::Base64`] if `challenge_b64` is not base64.
     pub fn challenge_answer(&self, challenge_b64: &str) -> Result<String> {
-        let challenge =
-            B64.decode(challenge_b64.trim()).map_err(|_| Error::Base64 { field: "challenge" })?;
+        let challenge = B64
+            .decode(challenge_b64.trim())
+            .map_err(|_| Error::Base64 { field: "challenge" })?;
         Ok(B64.encode(self.challenge_answer_raw(&challenge)))
     }
 

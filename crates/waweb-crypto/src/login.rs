@@ -37,7 +37,9 @@ impl LoginSecret {
     /// # Errors
     /// [`Error::Base64`] if it is not base64, [`Error::Length`] unless it decodes to 144 bytes.
     pub fn from_base64(secret: &str) -> Result<Self> {
-        let bytes = B64.decode(secret.trim()).map_err(|_| Error::Base64 { field: "secret" })?;
+        let bytes = B64
+            .decode(secret.trim())
+            .map_err(|_| Error::Base64 { field: "secret" })?;
         Self::from_bytes(&bytes)
     }
 
@@ -84,7 +86,11 @@ impl LoginSecret {
     ///
     /// # Errors
     /// [`Error::NonContributoryKey`] if `client_public` is a low-order point.
-    pub fn build(server: &KeyPair, client_public: &[u8; KEY_LEN], keys: &SessionKeys) -> Result<Self> {
+    pub fn build(
+        server: &KeyPair,
+        client_public: &[u8; KEY_LEN],
+        keys: &SessionKeys,
+    ) -> Result<Self> {
         let expanded = expand(server, client_public)?;
         let (aes_key, mac_key, iv) = split_expanded(&expanded);
         let mut buf = Zeroizing::new(Vec::with_capacity(SECRET_LEN - 64));
@@ -109,7 +115,9 @@ impl LoginSecret {
 
 impl core::fmt::Debug for LoginSecret {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("LoginSecret").field("len", &SECRET_LEN).finish_non_exhaustive()
+        f.debug_struct("LoginSecret")
+            .field("len", &SECRET_LEN)
+            .finish_non_exhaustive()
     }
 }
 
@@ -154,6 +162,8 @@ fn expand(ours: &KeyPair, theirs: &[u8; KEY_LEN]) -> Result<Zeroizing<[u8; EXPAN
 fn split_expanded(e: &[u8; EXPANDED_LEN]) -> (&[u8; 32], &[u8; 32], &[u8; BLOCK_LEN]) {
     let (a, rest) = e.split_first_chunk::<32>().unwrap_or((&[0; 32], &[]));
     let (m, rest) = rest.split_first_chunk::<32>().unwrap_or((&[0; 32], &[]));
-    let (iv, _) = rest.split_first_chunk::<BLOCK_LEN>().unwrap_or((&[0; BLOCK_LEN], &[]));
+    let (iv, _) = rest
+        .split_first_chunk::<BLOCK_LEN>()
+        .unwrap_or((&[0; BLOCK_LEN], &[]));
     (a, m, iv)
 }

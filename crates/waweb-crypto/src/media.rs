@@ -15,8 +15,8 @@ use ring::{digest, hmac};
 use crate::error::{Error, Result};
 use crate::keys::{KEY_LEN, SymmetricKey};
 use crate::primitives::{
-    BLOCK_LEN, CbcDec, CbcEnc, cbc_decrypt_blocks, cbc_encrypt_blocks, ct_eq_prefix,
-    hkdf_sha256, pkcs7_pad, pkcs7_unpadded_len, random_bytes, to_array,
+    BLOCK_LEN, CbcDec, CbcEnc, cbc_decrypt_blocks, cbc_encrypt_blocks, ct_eq_prefix, hkdf_sha256,
+    pkcs7_pad, pkcs7_unpadded_len, random_bytes, to_array,
 };
 
 /// Length of the truncated media MAC appended to `enc`.
@@ -33,8 +33,8 @@ pub const SIDECAR_OVERLAP: u64 = BLOCK_LEN as u64;
 /// The kind of media, which selects the HKDF application info.
 ///
 /// Stickers use the image keys, GIFs (videos played as GIF) the video keys and voice notes (PTT)
-/// the audio keys (Baileys 3.x `src/WAConnection/Constants.ts` `HKDFInfoKeys`; Baileys'
-/// `src/Utils/messages-media.ts` `hkdfInfoKey`).
+/// the audio keys (Baileys 3.x `HKDFInfoKeys` in `src/WAConnection/Constants.ts`; later Baileys
+/// `MEDIA_HKDF_KEY_MAPPING` in `src/Defaults/index.ts`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum MediaType {
@@ -56,8 +56,15 @@ pub enum MediaType {
 
 impl MediaType {
     /// Every media type.
-    pub const ALL: [Self; 7] =
-        [Self::Image, Self::Sticker, Self::Video, Self::Gif, Self::Audio, Self::Ptt, Self::Document];
+    pub const ALL: [Self; 7] = [
+        Self::Image,
+        Self::Sticker,
+        Self::Video,
+        Self::Gif,
+        Self::Audio,
+        Self::Ptt,
+        Self::Document,
+    ];
 
     /// The HKDF `info` string for this type's media key expansion.
     #[must_use]
@@ -124,7 +131,8 @@ impl MediaKey {
     /// [`Error::Base64`] or [`Error::Length`].
     pub fn from_base64(s: &str) -> Result<Self> {
         let b = zeroize::Zeroizing::new(
-            B64.decode(s.trim()).map_err(|_| Error::Base64 { field: "mediaKey" })?,
+            B64.decode(s.trim())
+                .map_err(|_| Error::Base64 { field: "mediaKey" })?,
         );
         Self::from_slice(&b)
     }
@@ -164,7 +172,12 @@ impl MediaKeys {
     pub fn derive(media_key: &MediaKey, media_type: MediaType) -> Self {
         let mut e = zeroize::Zeroizing::new([0u8; MEDIA_EXPANDED_LEN]);
         // 112 bytes is far below HKDF's limit, so this cannot fail.
-        let _ = hkdf_sha256(&[], media_key.as_bytes(), media_type.hkdf_info().as_bytes(), e.as_mut());
+        let _ = hkdf_sha256(
+            &[],
+            media_key.as_bytes(),
+            media_type.hkdf_info().as_bytes(),
+            e.as_mut(),
+        );
         let (iv, rest) = e.split_at(BLOCK_LEN);
         let (ck, rest) = rest.split_at(KEY_LEN);
         let (mk, rk) = rest.split_at(KEY_LEN);
@@ -219,8 +232,8 @@ impl MediaKeys {
     pub fn decrypt_from_slice(&self, data: &[u8]) -> Result<(Vec<u8>, DecryptedMedia)> {
         let mut v = MediaVerifier::new(self);
         v.update(data);
-        v.finish()?;
-        let mut d = MediaDecryptor::new(self);
+        let verified = v.finish()?;
+        let mut d = MediaDecryptor::after_verification(self, &verified);
         let mut out = Vec::with_capacity(data.len());
         d.update(data, &mut out);
         let info = d.finish(&mut out)?;
@@ -288,15 +301,23 @@ impl DecryptedMedia {
         file_length: Option<u64>,
     ) -> Result<()> {
         if let Some(h) = file_enc_sha256
-            && (!ct_eq_prefix(&self.file_enc_sha256, h) || h.len() != 32) {
-                return Err(Error::MediaMismatch { field: "fileEncSha256" });
-            }
+            && (!ct_eq_prefix(&self.file_enc_sha256, h) || h.len() != 32)
+        {
+            return Err(Error::MediaMismatch {
+                field: "fileEncSha256",
+            });
+        }
         if let Some(h) = file_sha256
-            && (!ct_eq_prefix(&self.file_sha256, h) || h.len() != 32) {
-                return Err(Error::MediaMismatch { field: "fileSha256" });
-            }
+            && (!ct_eq_prefix(&self.file_sha256, h) || h.len() != 32)
+        {
+            return Err(Error::MediaMismatch {
+                field: "fileSha256",
+            });
+        }
         if file_length.is_some_and(|l| l != self.file_length) {
-            return Err(Error::MediaMismatch { field: "fileLength" });
+            return Err(Error::MediaMismatch {
+                field: "fileLength",
+            });
         }
         Ok(())
     }
@@ -388,7 +409,9 @@ impl MediaEncryptor {
 
 impl core::fmt::Debug for MediaEncryptor {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("MediaEncryptor").field("file_length", &self.file_length).finish_non_exhaustive()
+        f.debug_struct("MediaEncryptor")
+            .field("file_length", &self.file_length)
+            .finish_non_exhaustive()
     }
 }
 
@@ -404,8 +427,10 @@ const DEC_HOLD: usize = MEDIA_MAC_LEN + BLOCK_LEN;
 /// the output private until `finish` succeeds.
 pub struct MediaDecryptor {
     cbc: CbcDec,
-    mac: hmac::Context,
-    enc_sha: digest::Context,
+    /// `None` after a [`MediaVerifier`] pass over the same bytes in memory.
+    mac: Option<hmac::Context>,
+    enc_sha: Option<digest::Context>,
+    verified_enc_sha: [u8; 32],
     plain_sha: digest::Context,
     pending: Vec<u8>,
     consumed: u64,
@@ -420,13 +445,24 @@ impl MediaDecryptor {
         mac.update(&keys.iv);
         Self {
             cbc: CbcDec::new(keys.cipher_key.as_bytes().into(), (&keys.iv).into()),
-            mac,
-            enc_sha: digest::Context::new(&digest::SHA256),
+            mac: Some(mac),
+            enc_sha: Some(digest::Context::new(&digest::SHA256)),
+            verified_enc_sha: [0; 32],
             plain_sha: digest::Context::new(&digest::SHA256),
             pending: Vec::with_capacity(DEC_HOLD + BLOCK_LEN),
             consumed: 0,
             file_length: 0,
         }
+    }
+
+    /// A decryptor for bytes that a [`MediaVerifier`] has just accepted *and that cannot have
+    /// changed since* (the same slice in memory): skips the second MAC and hash pass.
+    fn after_verification(keys: &MediaKeys, verified: &VerifiedMedia) -> Self {
+        let mut d = Self::new(keys);
+        d.mac = None;
+        d.enc_sha = None;
+        d.verified_enc_sha = verified.file_enc_sha256;
+        d
     }
 
     /// Feeds bytes of `enc ++ mac`; appends decrypted (not yet authenticated) plaintext to `out`.
@@ -436,8 +472,12 @@ impl MediaDecryptor {
         let start = out.len();
         take_front(&mut self.pending, input, process, out);
         if let Some(ct) = out.get_mut(start..) {
-            self.mac.update(ct);
-            self.enc_sha.update(ct);
+            if let Some(m) = self.mac.as_mut() {
+                m.update(ct);
+            }
+            if let Some(h) = self.enc_sha.as_mut() {
+                h.update(ct);
+            }
             self.consumed += ct.len() as u64;
             cbc_decrypt_blocks(&mut self.cbc, ct);
             self.plain_sha.update(ct);
@@ -453,16 +493,28 @@ impl MediaDecryptor {
     pub fn finish(mut self, out: &mut Vec<u8>) -> Result<DecryptedMedia> {
         let total = self.consumed + self.pending.len() as u64;
         check_media_len(total)?;
-        let ct_len = self.pending.len().checked_sub(MEDIA_MAC_LEN).ok_or(Error::MediaTooShort {
-            len: total,
-            min: MEDIA_MIN_LEN,
-        })?;
+        let ct_len = self
+            .pending
+            .len()
+            .checked_sub(MEDIA_MAC_LEN)
+            .ok_or(Error::MediaTooShort {
+                len: total,
+                min: MEDIA_MIN_LEN,
+            })?;
         let (ct, tag) = self.pending.split_at_mut(ct_len);
-        self.mac.update(ct);
-        self.enc_sha.update(ct);
-        self.enc_sha.update(tag);
-        if !ct_eq_prefix(self.mac.sign().as_ref(), tag) {
-            return Err(Error::MediaMac);
+        let file_enc_sha256 = match self.enc_sha {
+            Some(mut h) => {
+                h.update(ct);
+                h.update(tag);
+                to_array(h.finish().as_ref())
+            }
+            None => self.verified_enc_sha,
+        };
+        if let Some(mut m) = self.mac {
+            m.update(ct);
+            if !ct_eq_prefix(m.sign().as_ref(), tag) {
+                return Err(Error::MediaMac);
+            }
         }
         cbc_decrypt_blocks(&mut self.cbc, ct);
         let len = pkcs7_unpadded_len(ct, "media")?;
@@ -472,14 +524,16 @@ impl MediaDecryptor {
         Ok(DecryptedMedia {
             file_length: self.file_length + len as u64,
             file_sha256: to_array(self.plain_sha.finish().as_ref()),
-            file_enc_sha256: to_array(self.enc_sha.finish().as_ref()),
+            file_enc_sha256,
         })
     }
 }
 
 impl core::fmt::Debug for MediaDecryptor {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("MediaDecryptor").field("consumed", &self.consumed).finish_non_exhaustive()
+        f.debug_struct("MediaDecryptor")
+            .field("consumed", &self.consumed)
+            .finish_non_exhaustive()
     }
 }
 
@@ -550,13 +604,18 @@ impl MediaVerifier {
 
 impl core::fmt::Debug for MediaVerifier {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("MediaVerifier").field("consumed", &self.consumed).finish_non_exhaustive()
+        f.debug_struct("MediaVerifier")
+            .field("consumed", &self.consumed)
+            .finish_non_exhaustive()
     }
 }
 
 fn check_media_len(total: u64) -> Result<()> {
     if total < MEDIA_MIN_LEN {
-        return Err(Error::MediaTooShort { len: total, min: MEDIA_MIN_LEN });
+        return Err(Error::MediaTooShort {
+            len: total,
+            min: MEDIA_MIN_LEN,
+        });
     }
     let enc_len = total - MEDIA_MAC_LEN as u64;
     if !enc_len.is_multiple_of(BLOCK_LEN as u64) {
@@ -595,7 +654,12 @@ impl SidecarBuilder {
     /// Starts a sidecar for media encrypted with `keys`. Feed it `iv ++ enc`.
     #[must_use]
     pub fn new(keys: &MediaKeys) -> Self {
-        Self { key: keys.hmac_key(), pos: 0, windows: VecDeque::with_capacity(2), out: Vec::new() }
+        Self {
+            key: keys.hmac_key(),
+            pos: 0,
+            windows: VecDeque::with_capacity(2),
+            out: Vec::new(),
+        }
     }
 
     /// Feeds the next bytes of `iv ++ enc`.
@@ -603,18 +667,28 @@ impl SidecarBuilder {
         while !data.is_empty() {
             if self.pos.is_multiple_of(SIDECAR_CHUNK) {
                 let end = self.pos + SIDECAR_CHUNK + SIDECAR_OVERLAP;
-                self.windows.push_back((end, hmac::Context::with_key(&self.key)));
+                self.windows
+                    .push_back((end, hmac::Context::with_key(&self.key)));
             }
             let next_start = (self.pos / SIDECAR_CHUNK + 1) * SIDECAR_CHUNK;
-            let boundary = self.windows.front().map_or(next_start, |(end, _)| (*end).min(next_start));
-            let step = usize::try_from(boundary - self.pos).unwrap_or(usize::MAX).min(data.len());
+            let boundary = self
+                .windows
+                .front()
+                .map_or(next_start, |(end, _)| (*end).min(next_start));
+            let step = usize::try_from(boundary - self.pos)
+                .unwrap_or(usize::MAX)
+                .min(data.len());
             let (now, later) = data.split_at(step);
             for (_, ctx) in &mut self.windows {
                 ctx.update(now);
             }
             self.pos += step as u64;
             data = later;
-            while self.windows.front().is_some_and(|(end, _)| *end == self.pos) {
+            while self
+                .windows
+                .front()
+                .is_some_and(|(end, _)| *end == self.pos)
+            {
                 if let Some((_, ctx)) = self.windows.pop_front() {
                     self.emit(ctx);
                 }
@@ -641,6 +715,8 @@ impl SidecarBuilder {
 
 impl core::fmt::Debug for SidecarBuilder {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("SidecarBuilder").field("pos", &self.pos).finish_non_exhaustive()
+        f.debug_struct("SidecarBuilder")
+            .field("pos", &self.pos)
+            .finish_non_exhaustive()
     }
 }

@@ -45,7 +45,9 @@ impl MediaKeys {
         let mut out = Vec::with_capacity(IO_CHUNK + 64);
         loop {
             let n = read_chunk(&mut reader, &mut buf)?;
-            let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else { break };
+            let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+                break;
+            };
             enc.update(chunk, &mut out);
             writer.write_all(&out).map_err(io_err("writing"))?;
             out.clear();
@@ -66,7 +68,9 @@ impl MediaKeys {
         let mut buf = vec![0u8; IO_CHUNK];
         loop {
             let n = read_chunk(&mut reader, &mut buf)?;
-            let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else { break };
+            let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+                break;
+            };
             v.update(chunk);
         }
         v.finish()
@@ -85,7 +89,9 @@ impl MediaKeys {
     ) -> Result<DecryptedMedia> {
         let start = reader.stream_position().map_err(io_err("seeking"))?;
         self.verify_stream(&mut reader)?;
-        reader.seek(SeekFrom::Start(start)).map_err(io_err("seeking"))?;
+        reader
+            .seek(SeekFrom::Start(start))
+            .map_err(io_err("seeking"))?;
         self.decrypt_stream_unverified(reader, writer)
     }
 
@@ -104,7 +110,9 @@ impl MediaKeys {
         let mut out = Vec::with_capacity(IO_CHUNK + 64);
         loop {
             let n = read_chunk(&mut reader, &mut buf)?;
-            let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else { break };
+            let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+                break;
+            };
             dec.update(chunk, &mut out);
             writer.write_all(&out).map_err(io_err("writing"))?;
             out.clear();
@@ -118,9 +126,7 @@ impl MediaKeys {
 
 #[cfg(feature = "tokio")]
 mod async_io {
-    use tokio::io::{
-        AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt,
-    };
+    use tokio::io::{AsyncRead, AsyncReadExt, AsyncSeek, AsyncSeekExt, AsyncWrite, AsyncWriteExt};
 
     use super::{IO_CHUNK, io_err};
     use crate::error::Result;
@@ -150,7 +156,9 @@ mod async_io {
             let mut out = Vec::with_capacity(IO_CHUNK + 64);
             loop {
                 let n = reader.read(&mut buf).await.map_err(io_err("reading"))?;
-                let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else { break };
+                let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+                    break;
+                };
                 enc.update(chunk, &mut out);
                 writer.write_all(&out).await.map_err(io_err("writing"))?;
                 out.clear();
@@ -165,12 +173,17 @@ mod async_io {
         ///
         /// # Errors
         /// As [`verify_stream`](Self::verify_stream).
-        pub async fn verify_async<R: AsyncRead + Unpin>(&self, mut reader: R) -> Result<VerifiedMedia> {
+        pub async fn verify_async<R: AsyncRead + Unpin>(
+            &self,
+            mut reader: R,
+        ) -> Result<VerifiedMedia> {
             let mut v = MediaVerifier::new(self);
             let mut buf = vec![0u8; IO_CHUNK];
             loop {
                 let n = reader.read(&mut buf).await.map_err(io_err("reading"))?;
-                let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else { break };
+                let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+                    break;
+                };
                 v.update(chunk);
             }
             v.finish()
@@ -187,7 +200,10 @@ mod async_io {
         {
             let start = reader.stream_position().await.map_err(io_err("seeking"))?;
             self.verify_async(&mut reader).await?;
-            reader.seek(SeekFrom::Start(start)).await.map_err(io_err("seeking"))?;
+            reader
+                .seek(SeekFrom::Start(start))
+                .await
+                .map_err(io_err("seeking"))?;
             self.decrypt_async_unverified(reader, writer).await
         }
 
@@ -210,7 +226,9 @@ mod async_io {
             let mut out = Vec::with_capacity(IO_CHUNK + 64);
             loop {
                 let n = reader.read(&mut buf).await.map_err(io_err("reading"))?;
-                let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else { break };
+                let Some(chunk) = buf.get(..n).filter(|c| !c.is_empty()) else {
+                    break;
+                };
                 dec.update(chunk, &mut out);
                 writer.write_all(&out).await.map_err(io_err("writing"))?;
                 out.clear();

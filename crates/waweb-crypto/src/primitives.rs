@@ -72,7 +72,11 @@ pub fn hkdf_sha256_extract(salt: &[u8], ikm: &[u8]) -> [u8; SHA256_LEN] {
 /// than 32 bytes.
 pub fn hkdf_sha256_expand(prk: &[u8], info: &[u8], out: &mut [u8]) -> Result<()> {
     if prk.len() < SHA256_LEN {
-        return Err(Error::Length { field: "HKDF PRK", expected: SHA256_LEN, actual: prk.len() });
+        return Err(Error::Length {
+            field: "HKDF PRK",
+            expected: SHA256_LEN,
+            actual: prk.len(),
+        });
     }
     let prk = hkdf::Prk::new_less_safe(hkdf::HKDF_SHA256, prk);
     expand_into(&prk, info, out)
@@ -95,7 +99,10 @@ fn expand_into(prk: &hkdf::Prk, info: &[u8], out: &mut [u8]) -> Result<()> {
         }
     }
     let requested = out.len();
-    let too_long = || Error::HkdfLength { requested, max: HKDF_MAX_LEN };
+    let too_long = || Error::HkdfLength {
+        requested,
+        max: HKDF_MAX_LEN,
+    };
     if out.len() > HKDF_MAX_LEN {
         return Err(too_long());
     }
@@ -124,7 +131,9 @@ pub fn aes256_cbc_decrypt(
     ciphertext: &[u8],
 ) -> Result<Vec<u8>> {
     if ciphertext.is_empty() || !ciphertext.len().is_multiple_of(BLOCK_LEN) {
-        return Err(Error::NotBlockAligned { len: ciphertext.len() });
+        return Err(Error::NotBlockAligned {
+            len: ciphertext.len(),
+        });
     }
     let mut buf = ciphertext.to_vec();
     cbc_decrypt_blocks(&mut CbcDec::new(key.into(), iv.into()), &mut buf);
@@ -137,7 +146,11 @@ pub fn aes256_cbc_decrypt(
 ///
 /// # Errors
 /// [`Error::NotBlockAligned`] if `buf` is not a whole number of blocks.
-pub fn aes256_cbc_encrypt_blocks(key: &[u8; 32], iv: &[u8; BLOCK_LEN], buf: &mut [u8]) -> Result<()> {
+pub fn aes256_cbc_encrypt_blocks(
+    key: &[u8; 32],
+    iv: &[u8; BLOCK_LEN],
+    buf: &mut [u8],
+) -> Result<()> {
     if !buf.len().is_multiple_of(BLOCK_LEN) {
         return Err(Error::NotBlockAligned { len: buf.len() });
     }
@@ -149,7 +162,11 @@ pub fn aes256_cbc_encrypt_blocks(key: &[u8; 32], iv: &[u8; BLOCK_LEN], buf: &mut
 ///
 /// # Errors
 /// [`Error::NotBlockAligned`] if `buf` is not a whole number of blocks.
-pub fn aes256_cbc_decrypt_blocks(key: &[u8; 32], iv: &[u8; BLOCK_LEN], buf: &mut [u8]) -> Result<()> {
+pub fn aes256_cbc_decrypt_blocks(
+    key: &[u8; 32],
+    iv: &[u8; BLOCK_LEN],
+    buf: &mut [u8],
+) -> Result<()> {
     if !buf.len().is_multiple_of(BLOCK_LEN) {
         return Err(Error::NotBlockAligned { len: buf.len() });
     }
@@ -162,7 +179,9 @@ pub fn aes256_cbc_decrypt_blocks(key: &[u8; 32], iv: &[u8; BLOCK_LEN], buf: &mut
 /// # Errors
 /// [`Error::Rng`] if the generator fails.
 pub fn random_bytes(buf: &mut [u8]) -> Result<()> {
-    ring::rand::SystemRandom::new().fill(buf).map_err(|_| Error::Rng)
+    ring::rand::SystemRandom::new()
+        .fill(buf)
+        .map_err(|_| Error::Rng)
 }
 
 // ---- crate-internal helpers -------------------------------------------------------------------
@@ -203,7 +222,10 @@ pub(crate) fn pkcs7_pad(buf: &mut Vec<u8>) {
 /// without it. The check runs over the last block without early exit.
 pub(crate) fn pkcs7_unpadded_len(plain: &[u8], context: &'static str) -> Result<usize> {
     let Some((&pad_byte, _)) = plain.split_last() else {
-        return Err(Error::Padding { context, pad_byte: 0 });
+        return Err(Error::Padding {
+            context,
+            pad_byte: 0,
+        });
     };
     let pad = usize::from(pad_byte);
     let bad = || Error::Padding { context, pad_byte };

@@ -1,5 +1,11 @@
 //! Protocol round trips and the typed error of every failure: login secret, frames, challenge,
 //! logout token.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)] // test code
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -13,7 +19,10 @@ fn fixed_pair(seed: u8) -> KeyPair {
 }
 
 fn fixed_keys() -> SessionKeys {
-    SessionKeys::new(core::array::from_fn(|i| i as u8), core::array::from_fn(|i| 0x80 + i as u8))
+    SessionKeys::new(
+        core::array::from_fn(|i| i as u8),
+        core::array::from_fn(|i| 0x80 + i as u8),
+    )
 }
 
 #[test]
@@ -24,7 +33,10 @@ fn qr_public_key_is_base64_of_public_key() {
     assert_eq!(B64.decode(&qr).unwrap(), kp.public_key());
     assert_eq!(kp.qr_string("ref", "cid"), format!("ref,{qr},cid"));
     // Persisting and reloading the private key gives the same public key.
-    assert_eq!(KeyPair::from_secret_bytes(*kp.secret_bytes()).public_key(), kp.public_key());
+    assert_eq!(
+        KeyPair::from_secret_bytes(*kp.secret_bytes()).public_key(),
+        kp.public_key()
+    );
 }
 
 #[test]
@@ -36,7 +48,9 @@ fn server_built_secret_gives_same_keys_to_client() {
     assert_eq!(secret.as_bytes().len(), SECRET_LEN);
     assert_eq!(secret.server_public_key(), server.public_key());
     let b64 = secret.to_base64();
-    let got = client.session_keys(&LoginSecret::from_base64(&b64).unwrap()).unwrap();
+    let got = client
+        .session_keys(&LoginSecret::from_base64(&b64).unwrap())
+        .unwrap();
     assert_eq!(got, chosen);
     assert_eq!(got.enc_key().as_bytes(), chosen.enc_key().as_bytes());
     assert_eq!(got.mac_key().as_bytes(), chosen.mac_key().as_bytes());
@@ -49,7 +63,9 @@ fn client_side_matches_seed_description_step_by_step() {
     let client = fixed_pair(3);
     let server = fixed_pair(9);
     let chosen = fixed_keys();
-    let secret = *LoginSecret::build(&server, &client.public_key(), &chosen).unwrap().as_bytes();
+    let secret = *LoginSecret::build(&server, &client.public_key(), &chosen)
+        .unwrap()
+        .as_bytes();
 
     let shared = x25519(&client, &secret[..32]);
     let mut expanded = [0u8; 80];
@@ -80,23 +96,39 @@ fn every_single_byte_flip_of_the_secret_fails_the_hmac_check() {
         for bit in [0x01u8, 0x80] {
             let mut b = *secret.as_bytes();
             b[i] ^= bit;
-            let err = client.session_keys(&LoginSecret::from_bytes(&b).unwrap()).unwrap_err();
-            assert!(matches!(err, Error::SecretMac), "byte {i} bit {bit:#x}: {err:?}");
+            let err = client
+                .session_keys(&LoginSecret::from_bytes(&b).unwrap())
+                .unwrap_err();
+            assert!(
+                matches!(err, Error::SecretMac),
+                "byte {i} bit {bit:#x}: {err:?}"
+            );
         }
     }
 }
 
 #[test]
 fn secret_decoding_errors() {
-    assert!(matches!(LoginSecret::from_base64("not base64!"), Err(Error::Base64 { field: "secret" })));
+    assert!(matches!(
+        LoginSecret::from_base64("not base64!"),
+        Err(Error::Base64 { field: "secret" })
+    ));
     let short = B64.encode([0u8; 143]);
     assert!(matches!(
         LoginSecret::from_base64(&short),
-        Err(Error::Length { field: "secret", expected: 144, actual: 143 })
+        Err(Error::Length {
+            field: "secret",
+            expected: 144,
+            actual: 143
+        })
     ));
     assert!(matches!(
         LoginSecret::from_bytes(&[0u8; 145]),
-        Err(Error::Length { expected: 144, actual: 145, .. })
+        Err(Error::Length {
+            expected: 144,
+            actual: 145,
+            ..
+        })
     ));
 }
 
@@ -105,7 +137,9 @@ fn low_order_server_key_is_rejected() {
     // The all-zero point has order 1 (and 4): X25519 with it is all zeros.
     let mut b = [0u8; SECRET_LEN];
     b[64] = 1;
-    let err = fixed_pair(1).session_keys(&LoginSecret::from_bytes(&b).unwrap()).unwrap_err();
+    let err = fixed_pair(1)
+        .session_keys(&LoginSecret::from_bytes(&b).unwrap())
+        .unwrap_err();
     assert!(matches!(err, Error::NonContributoryKey), "{err:?}");
     let err = LoginSecret::build(&fixed_pair(2), &[0u8; 32], &fixed_keys()).unwrap_err();
     assert!(matches!(err, Error::NonContributoryKey), "{err:?}");
@@ -136,12 +170,24 @@ fn secret_padding_and_key_length_errors() {
     raw[79] = 0;
     waweb_crypto::primitives::aes256_cbc_encrypt_blocks(&aes_key, &iv, &mut raw).unwrap();
     let err = client.session_keys(&forge(&raw)).unwrap_err();
-    assert!(matches!(err, Error::Padding { context: "login secret", pad_byte: 0 }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Padding {
+                context: "login secret",
+                pad_byte: 0
+            }
+        ),
+        "{err:?}"
+    );
     // Valid padding but 72 bytes of content (padded by 8) instead of 64.
     let ct = aes256_cbc_encrypt(&aes_key, &iv, &[9u8; 72]);
     assert_eq!(ct.len(), 80);
     let err = client.session_keys(&forge(&ct)).unwrap_err();
-    assert!(matches!(err, Error::SecretKeysLength { len: 72 }), "{err:?}");
+    assert!(
+        matches!(err, Error::SecretKeysLength { len: 72 }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -153,7 +199,10 @@ fn frame_round_trip_and_layout() {
         let frame = keys.seal_frame_with_iv(&plain, &iv);
         assert_eq!(frame.len(), 48 + (len / 16 + 1) * 16);
         assert_eq!(&frame[32..48], &iv);
-        assert_eq!(frame[..32], hmac_sha256(keys.mac_key().as_bytes(), &frame[32..]));
+        assert_eq!(
+            frame[..32],
+            hmac_sha256(keys.mac_key().as_bytes(), &frame[32..])
+        );
         assert_eq!(keys.open_frame(&frame).unwrap(), plain);
         let mut copy = frame.clone();
         assert_eq!(keys.open_frame_in_place(&mut copy).unwrap(), &plain[..]);
@@ -170,7 +219,10 @@ fn tampered_frame_fails_mac_at_every_offset() {
     for i in 0..frame.len() {
         let mut f = frame.clone();
         f[i] ^= 0x04;
-        assert!(matches!(keys.open_frame(&f), Err(Error::FrameMac)), "offset {i}");
+        assert!(
+            matches!(keys.open_frame(&f), Err(Error::FrameMac)),
+            "offset {i}"
+        );
     }
     // The wrong macKey also fails the MAC.
     let other = SessionKeys::new([0; 32], [1; 32]);
@@ -207,10 +259,18 @@ fn bad_padding_frame_gives_padding_error() {
     for last in [0u8, 17, 0xff] {
         let mut ct = [0x11u8; 32];
         ct[31] = last;
-        waweb_crypto::primitives::aes256_cbc_encrypt_blocks(keys.enc_key().as_bytes(), &iv, &mut ct)
-            .unwrap();
+        waweb_crypto::primitives::aes256_cbc_encrypt_blocks(
+            keys.enc_key().as_bytes(),
+            &iv,
+            &mut ct,
+        )
+        .unwrap();
         let body = [&iv[..], &ct[..]].concat();
-        let frame = [&hmac_sha256(keys.mac_key().as_bytes(), &body)[..], &body[..]].concat();
+        let frame = [
+            &hmac_sha256(keys.mac_key().as_bytes(), &body)[..],
+            &body[..],
+        ]
+        .concat();
         let err = keys.open_frame(&frame).unwrap_err();
         assert!(matches!(err, Error::Padding { context: "frame", pad_byte } if pad_byte == last));
     }
@@ -220,8 +280,15 @@ fn bad_padding_frame_gives_padding_error() {
     waweb_crypto::primitives::aes256_cbc_encrypt_blocks(keys.enc_key().as_bytes(), &iv, &mut ct)
         .unwrap();
     let body = [&iv[..], &ct[..]].concat();
-    let frame = [&hmac_sha256(keys.mac_key().as_bytes(), &body)[..], &body[..]].concat();
-    assert!(matches!(keys.open_frame(&frame), Err(Error::Padding { pad_byte: 4, .. })));
+    let frame = [
+        &hmac_sha256(keys.mac_key().as_bytes(), &body)[..],
+        &body[..],
+    ]
+    .concat();
+    assert!(matches!(
+        keys.open_frame(&frame),
+        Err(Error::Padding { pad_byte: 4, .. })
+    ));
 }
 
 #[test]
@@ -229,9 +296,15 @@ fn challenge_answer_and_logout_token() {
     let keys = fixed_keys();
     let challenge = b"a challenge from the server, any length";
     let answer = keys.challenge_answer(&B64.encode(challenge)).unwrap();
-    assert_eq!(B64.decode(&answer).unwrap(), hmac_sha256(keys.mac_key().as_bytes(), challenge));
+    assert_eq!(
+        B64.decode(&answer).unwrap(),
+        hmac_sha256(keys.mac_key().as_bytes(), challenge)
+    );
     assert_eq!(answer.len(), 44);
-    assert!(matches!(keys.challenge_answer("%%%"), Err(Error::Base64 { field: "challenge" })));
+    assert!(matches!(
+        keys.challenge_answer("%%%"),
+        Err(Error::Base64 { field: "challenge" })
+    ));
     let token = keys.logout_token();
     assert_eq!(
         B64.decode(&token).unwrap(),

@@ -1,5 +1,11 @@
 //! Standard test vectors through the crate's own API: RFC 5869 (HKDF-SHA256), RFC 4231
 //! (HMAC-SHA256) and NIST SP 800-38A F.2.5/F.2.6 (AES-256-CBC).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)] // test code
 
 use waweb_crypto::Error;
 use waweb_crypto::primitives::{
@@ -72,7 +78,16 @@ fn rfc5869_hkdf_sha256() {
 fn hkdf_rejects_too_long_output() {
     let mut out = vec![0; 255 * 32 + 1];
     let err = hkdf_sha256(&[], b"ikm", &[], &mut out).unwrap_err();
-    assert!(matches!(err, Error::HkdfLength { requested: 8161, max: 8160 }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::HkdfLength {
+                requested: 8161,
+                max: 8160
+            }
+        ),
+        "{err:?}"
+    );
 }
 
 /// The seeds describe the login expansion two ways: "HKDF(sharedSecret, 80)" (000/002/004) and
@@ -137,12 +152,23 @@ The key needs to be hashed before being used by the HMAC algorithm."
         let want = h(want);
         let got = hmac_sha256(key, data);
         assert_eq!(&got[..want.len()], &want[..], "case {}", i + 1);
-        assert!(hmac_sha256_verify(key, data, &want), "case {} verify", i + 1);
+        assert!(
+            hmac_sha256_verify(key, data, &want),
+            "case {} verify",
+            i + 1
+        );
         let mut bad = want.clone();
         bad[0] ^= 1;
-        assert!(!hmac_sha256_verify(key, data, &bad), "case {} verify bad", i + 1);
+        assert!(
+            !hmac_sha256_verify(key, data, &bad),
+            "case {} verify bad",
+            i + 1
+        );
     }
-    assert!(!hmac_sha256_verify(b"k", b"d", &[]), "empty tag must not verify");
+    assert!(
+        !hmac_sha256_verify(b"k", b"d", &[]),
+        "empty tag must not verify"
+    );
 }
 
 // NIST SP 800-38A F.2.5 (CBC-AES256.Encrypt) and F.2.6 (CBC-AES256.Decrypt).
@@ -154,7 +180,10 @@ const NIST_CT: &str = "f58c4c04d6e5f1ba779eabfb5f7bfbd69cfc4e967edb808d679f777bc
                        39f23369a9d9bacfa530e26304231461b2eb05e2c39be9fcda6c19078c6a9d1b";
 
 fn nist_key_iv() -> ([u8; 32], [u8; 16]) {
-    (h(NIST_KEY).try_into().unwrap(), h(NIST_IV).try_into().unwrap())
+    (
+        h(NIST_KEY).try_into().unwrap(),
+        h(NIST_IV).try_into().unwrap(),
+    )
 }
 
 #[test]
@@ -191,7 +220,10 @@ fn nist_vectors_through_padded_api() {
 #[test]
 fn aes_cbc_typed_errors() {
     let (key, iv) = nist_key_iv();
-    assert!(matches!(aes256_cbc_decrypt(&key, &iv, &[]), Err(Error::NotBlockAligned { len: 0 })));
+    assert!(matches!(
+        aes256_cbc_decrypt(&key, &iv, &[]),
+        Err(Error::NotBlockAligned { len: 0 })
+    ));
     assert!(matches!(
         aes256_cbc_decrypt(&key, &iv, &[0; 17]),
         Err(Error::NotBlockAligned { len: 17 })
@@ -204,5 +236,14 @@ fn aes_cbc_typed_errors() {
     let mut ct = h(NIST_CT);
     ct.truncate(16);
     let err = aes256_cbc_decrypt(&key, &iv, &ct).unwrap_err();
-    assert!(matches!(err, Error::Padding { context: "aes-cbc", pad_byte: 0x2a }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::Padding {
+                context: "aes-cbc",
+                pad_byte: 0x2a
+            }
+        ),
+        "{err:?}"
+    );
 }

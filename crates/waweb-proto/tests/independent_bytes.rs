@@ -3,6 +3,13 @@
 //! Every field of the chosen messages is checked, and every captured message must decode with
 //! no unknown field, no unknown enum value, and re-encode to the very same bytes.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
 use prost::Message as _;
 use waweb_proto::proto::{WebMessageInfo, web_message_info::Status, web_message_info::StubType};
 use waweb_proto::{MediaKind, MessageKind, decode_web_message_info};
@@ -30,7 +37,11 @@ const BAILEYS_FIRST: &[&str] = &[
 ];
 
 fn unhex(parts: &[&str]) -> Vec<u8> {
-    let joined: String = parts.concat().chars().filter(|c| !c.is_whitespace()).collect();
+    let joined: String = parts
+        .concat()
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
     hex::decode(joined).expect("test hex")
 }
 
@@ -65,8 +76,16 @@ fn message_payloads(node: &[u8]) -> Vec<&[u8]> {
 /// Decodes, insists nothing was unknown, and re-encodes to the same bytes.
 fn decode_exact(bytes: &[u8]) -> WebMessageInfo {
     let decoded = decode_web_message_info(bytes).expect("decodes");
-    assert!(decoded.unknowns.is_empty(), "unknowns: {:?}", decoded.unknowns);
-    assert_eq!(decoded.info.encode_to_vec(), bytes, "re-encoding changes the bytes");
+    assert!(
+        decoded.unknowns.is_empty(),
+        "unknowns: {:?}",
+        decoded.unknowns
+    );
+    assert_eq!(
+        decoded.info.encode_to_vec(),
+        bytes,
+        "re-encoding changes the bytes"
+    );
     decoded.info
 }
 
@@ -77,17 +96,27 @@ fn baileys_text_message_every_field() {
     assert_eq!(payloads.len(), 4);
     let first = unhex(BAILEYS_FIRST);
     assert_eq!(first.len(), 0x6c);
-    assert_eq!(payloads[0], first.as_slice(), "hand cut differs from the framing walk");
+    assert_eq!(
+        payloads[0],
+        first.as_slice(),
+        "hand cut differs from the framing walk"
+    );
 
     let info = decode_exact(&first);
     // Expected value of every field, read off the layout above.
     let key = &info.key;
-    assert_eq!(key.remote_jid.as_deref(), Some("917529871117@s.whatsapp.net"));
+    assert_eq!(
+        key.remote_jid.as_deref(),
+        Some("917529871117@s.whatsapp.net")
+    );
     assert_eq!(key.from_me, Some(true));
     assert_eq!(key.id.as_deref(), Some("3EB009675E7ED37AABF2"));
     assert_eq!(key.participant, None);
     let message = info.message.as_ref().unwrap();
-    assert_eq!(message.conversation.as_deref(), Some("*piano room timings are:*\n 6:00AM-12:00AM"));
+    assert_eq!(
+        message.conversation.as_deref(),
+        Some("*piano room timings are:*\n 6:00AM-12:00AM")
+    );
     assert_eq!(message.kind(), MessageKind::Conversation);
     // 0xb3 0xfa 0xa7 0xf3 0x05: 0x33 | 0x7a << 7 | 0x27 << 14 | 0x73 << 21 | 0x05 << 28.
     let timestamp = 0x33 | (0x7a << 7) | (0x27 << 14) | (0x73 << 21) | (0x05 << 28);
@@ -104,7 +133,10 @@ fn baileys_text_message_every_field() {
         ..WebMessageInfo::default()
     };
     assert_eq!(info, expected);
-    assert_eq!(info.text(), Some("*piano room timings are:*\n 6:00AM-12:00AM"));
+    assert_eq!(
+        info.text(),
+        Some("*piano room timings are:*\n 6:00AM-12:00AM")
+    );
 }
 
 #[test]
@@ -132,7 +164,10 @@ fn baileys_revoke_stub_and_replies_every_field() {
     assert_eq!(stub.text(), None);
 
     let reply = decode_exact(payloads[2]);
-    assert_eq!(reply.key.remote_jid.as_deref(), Some("917529871117@s.whatsapp.net"));
+    assert_eq!(
+        reply.key.remote_jid.as_deref(),
+        Some("917529871117@s.whatsapp.net")
+    );
     assert_eq!(reply.key.from_me, Some(true));
     assert_eq!(reply.key.id.as_deref(), Some("3EB003C7B539AFD09753"));
     assert_eq!(reply.key.participant, None);
@@ -145,11 +180,18 @@ fn baileys_revoke_stub_and_replies_every_field() {
 
     let incoming = decode_exact(payloads[3]);
     assert_eq!(incoming.key.from_me, Some(false));
-    assert_eq!(incoming.key.id.as_deref(), Some("A1230B8D6B0A1D793EC2AE2EA0C168D8"));
+    assert_eq!(
+        incoming.key.id.as_deref(),
+        Some("A1230B8D6B0A1D793EC2AE2EA0C168D8")
+    );
     assert_eq!(incoming.text(), Some("library"));
     assert_eq!(incoming.message_timestamp, Some(1_584_004_418));
     assert_eq!(incoming.status, None);
-    assert_eq!(incoming.status(), Status::Error, "proto2 default is the first value");
+    assert_eq!(
+        incoming.status(),
+        Status::Error,
+        "proto2 default is the first value"
+    );
 }
 
 fn captured() -> Vec<Vec<u8>> {
@@ -164,7 +206,10 @@ fn captured() -> Vec<Vec<u8>> {
 fn captured_quoted_reply_every_field() {
     let bytes = &captured()[12];
     let info = decode_exact(bytes);
-    assert_eq!(info.key.remote_jid.as_deref(), Some("6287882299700@s.whatsapp.net"));
+    assert_eq!(
+        info.key.remote_jid.as_deref(),
+        Some("6287882299700@s.whatsapp.net")
+    );
     assert_eq!(info.key.from_me, Some(true));
     assert_eq!(info.key.id.as_deref(), Some("3A32194826E50BCBC986"));
     assert_eq!(info.message_timestamp, Some(1_532_443_702));
@@ -175,10 +220,19 @@ fn captured_quoted_reply_every_field() {
     let extended = message.extended_text_message.as_deref().unwrap();
     assert_eq!(extended.text.as_deref(), Some("🤗🤗❤️"));
     let context = extended.context_info.as_deref().unwrap();
-    assert_eq!(context.stanza_id.as_deref(), Some("AC02F2C053C8996E97748E2BC7340C25"));
-    assert_eq!(context.participant.as_deref(), Some("6287882299700@s.whatsapp.net"));
+    assert_eq!(
+        context.stanza_id.as_deref(),
+        Some("AC02F2C053C8996E97748E2BC7340C25")
+    );
+    assert_eq!(
+        context.participant.as_deref(),
+        Some("6287882299700@s.whatsapp.net")
+    );
     let quoted = context.quoted_message.as_deref().unwrap();
-    assert_eq!(quoted.conversation.as_deref(), Some("Lg chat karo ko lg kangen🤪"));
+    assert_eq!(
+        quoted.conversation.as_deref(),
+        Some("Lg chat karo ko lg kangen🤪")
+    );
     assert_eq!(message.context_info(), Some(context));
     // Nothing else is set anywhere.
     let mut bare_context = context.clone();
@@ -193,9 +247,15 @@ fn captured_quoted_reply_every_field() {
 fn captured_sticker_every_field() {
     let bytes = &captured()[218];
     let info = decode_exact(bytes);
-    assert_eq!(info.key.remote_jid.as_deref(), Some("6289649724514@s.whatsapp.net"));
+    assert_eq!(
+        info.key.remote_jid.as_deref(),
+        Some("6289649724514@s.whatsapp.net")
+    );
     assert_eq!(info.key.from_me, Some(false));
-    assert_eq!(info.key.id.as_deref(), Some("249FAA8BBB21A5479C6CDE7649349DA2"));
+    assert_eq!(
+        info.key.id.as_deref(),
+        Some("249FAA8BBB21A5479C6CDE7649349DA2")
+    );
     assert_eq!(info.message_timestamp, Some(1_584_875_421));
     assert_eq!(info.status, None);
 
@@ -206,9 +266,12 @@ fn captured_sticker_every_field() {
         sticker.url.as_deref(),
         Some("https://mmg-fna.whatsapp.net/d/f/Aj0UmydpC7qxObl8S2ZznMHZceWTA0kTkc6Zd98sMr2f.enc")
     );
-    let sha = hex::decode("c6e6e15e920357f41daa700ab002f5fd1958ee02076653972cfcb23f72cb2b4d").unwrap();
-    let enc_sha = hex::decode("239d09cf1b28d46970f98d803e0be9d7d1a233e6864948661d6568c8aa126f12").unwrap();
-    let key = hex::decode("fa5ba5a9077e91d19ae0c0a2016375bfdada5b0802559e346e1def9469b0c171").unwrap();
+    let sha =
+        hex::decode("c6e6e15e920357f41daa700ab002f5fd1958ee02076653972cfcb23f72cb2b4d").unwrap();
+    let enc_sha =
+        hex::decode("239d09cf1b28d46970f98d803e0be9d7d1a233e6864948661d6568c8aa126f12").unwrap();
+    let key =
+        hex::decode("fa5ba5a9077e91d19ae0c0a2016375bfdada5b0802559e346e1def9469b0c171").unwrap();
     assert_eq!(sticker.file_sha256.as_deref(), Some(sha.as_slice()));
     assert_eq!(sticker.file_enc_sha256.as_deref(), Some(enc_sha.as_slice()));
     assert_eq!(sticker.media_key.as_deref(), Some(key.as_slice()));
@@ -243,12 +306,30 @@ fn every_captured_message_decodes_exactly() {
     let mut kinds = std::collections::BTreeMap::new();
     for (index, bytes) in all.iter().enumerate() {
         let decoded = decode_web_message_info(bytes).unwrap_or_else(|e| panic!("#{index}: {e}"));
-        assert!(decoded.unknowns.is_empty(), "#{index}: {:?}", decoded.unknowns);
-        assert_eq!(decoded.info.encode_to_vec(), *bytes, "#{index} re-encodes differently");
-        *kinds.entry(format!("{:?}", decoded.info.kind())).or_insert(0) += 1;
+        assert!(
+            decoded.unknowns.is_empty(),
+            "#{index}: {:?}",
+            decoded.unknowns
+        );
+        assert_eq!(
+            decoded.info.encode_to_vec(),
+            *bytes,
+            "#{index} re-encodes differently"
+        );
+        *kinds
+            .entry(format!("{:?}", decoded.info.kind()))
+            .or_insert(0) += 1;
     }
     // The capture holds text, quotes, images, stickers, documents, contacts and stubs.
-    for kind in ["Conversation", "ExtendedText", "Image", "Sticker", "Document", "Contact", "Empty"] {
+    for kind in [
+        "Conversation",
+        "ExtendedText",
+        "Image",
+        "Sticker",
+        "Document",
+        "Contact",
+        "Empty",
+    ] {
         assert!(kinds.contains_key(kind), "no {kind} in {kinds:?}");
     }
 }

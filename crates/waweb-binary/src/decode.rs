@@ -1,8 +1,8 @@
 //! The decoder: nom parsers over `&[u8]`, one per wire structure, each bounded by the input it
 //! was given. Errors never leave as nom types: they become [`DecodeError`] with a byte offset.
 
-use nom::number::complete::{be_u8, be_u16, be_u24, be_u32};
-use nom::{IResult, Parser, bytes::complete::take};
+use nom::number::complete::{be_u16, be_u24, be_u32};
+use nom::{IResult, Parser};
 
 use crate::dictionary::Dictionary;
 use crate::error::{DecodeError, DecodeErrorKind, Part};
@@ -13,10 +13,11 @@ use crate::tree::{AttrData, ContentData, NodeData, StrKind, StrRef, Tree, ValueR
 /// The default limit on node nesting. Real traffic nests four or five levels deep.
 pub const DEFAULT_MAX_DEPTH: usize = 64;
 
-/// Internal parse error: where (the remaining input) and what.
+/// Internal parse error: where (the remaining input) and what. The kind is boxed so that the
+/// results threaded through every parser stay small; errors are the cold path.
 struct PErr<'a> {
     input: &'a [u8],
-    kind: DecodeErrorKind,
+    kind: Box<DecodeErrorKind>,
 }
 
 impl<'a> nom::error::ParseError<&'a [u8]> for PErr<'a> {
@@ -24,11 +25,11 @@ impl<'a> nom::error::ParseError<&'a [u8]> for PErr<'a> {
         // Every read is preceded by an explicit length check, so nom only fails on exhaustion.
         PErr {
             input,
-            kind: DecodeErrorKind::Truncated {
+            kind: Box::new(DecodeErrorKind::Truncated {
                 part: Part::NodeHeader,
                 needed: 1,
                 available: input.len(),
-            },
+            }),
         }
     }
 
@@ -39,29 +40,55 @@ impl<'a> nom::error::ParseError<&'a [u8]> for PErr<'a> {
 
 type PResult<'a, T> = IResult<&'a [u8], T, PErr<'a>>;
 
+#[cold]
+#[inline(never)]
 fn fail<'a, T>(input: &'a [u8], kind: DecodeErrorKind) -> PResult<'a, T> {
-    Err(nom::Err::Failure(PErr { input, kind }))
+    Err(nom::Err::Failure(PErr {
+        input,
+        kind: Box::new(kind),
+    }))
+}
+
+#[cold]
+#[inline(never)]
+fn truncated(i: &[u8], n: usize, part: Part) -> nom::Err<PErr<'_>> {
+    nom::Err::Failure(PErr {
+        input: i,
+        kind: Box::new(DecodeErrorKind::Truncated {
+            part,
+            needed: n,
+            available: i.len(),
+        }),
+    })
 }
 
 /// Checks that `n` bytes are left before reading them.
-fn need<'a>(i: &'a [u8], n: usize, part: Part) -> Result<(), nom::Err<PErr<'a>>> {
+#[inline]
+fn need(i: &[u8], n: usize, part: Part) -> Result<(), nom::Err<PErr<'_>>> {
     if i.len() < n {
-        Err(nom::Err::Failure(PErr {
-            input: i,
-            kind: DecodeErrorKind::Truncated {
-                part,
-                needed: n,
-                available: i.len(),
-            },
-        }))
+        Err(truncated(i, n, part))
     } else {
         Ok(())
     }
 }
 
+/// `n` bytes, after the caller checked they are there (nom's `take` without its generic
+/// machinery, which showed up in profiles).
+#[inline]
+fn take_checked(i: &[u8], n: usize, part: Part) -> PResult<'_, &[u8]> {
+    match i.split_at_checked(n) {
+        Some((head, rest)) => Ok((rest, head)),
+        None => Err(truncated(i, n, part)),
+    }
+}
+
+/// One byte: the tag or length parser everything starts with.
+#[inline]
 fn byte(i: &[u8], part: Part) -> PResult<'_, u8> {
-    need(i, 1, part)?;
-    be_u8.parse(i)
+    match i.split_first() {
+        Some((&b, rest)) => Ok((rest, b)),
+        None => Err(truncated(i, 1, part)),
+    }
 }
 
 /// A string read where a string may stand, before it is placed into the tree.
@@ -144,7 +171,7 @@ impl Decoder {
             }),
             Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(DecodeError {
                 offset: input.len() - e.input.len(),
-                kind: e.kind,
+                kind: *e.kind,
             }),
             Err(nom::Err::Incomplete(_)) => Err(DecodeError {
                 offset: input.len(),
@@ -184,6 +211,7 @@ impl Ctx {
     }
 
     /// Reads a list size after its tag.
+    #[inline]
     fn list_size<'a>(&self, at: &'a [u8], tag: u8, i: &'a [u8], part: Part) -> PResult<'a, usize> {
         match tag {
             tag::LIST_EMPTY => Ok((i, 0)),
@@ -197,6 +225,7 @@ impl Ctx {
     }
 
     /// Reads a length-prefixed byte run after a BINARY_8/20/32 tag; returns (offset, length).
+    #[inline]
     fn binary<'a>(&self, tag: u8, i: &'a [u8], part: Part) -> PResult<'a, (u32, &'a [u8])> {
         let (i, len) = match tag {
             tag::BINARY_8 => byte(i, part).map(|(r, n)| (r, u64::from(n)))?,
@@ -223,11 +252,12 @@ impl Ctx {
             );
         }
         let off = self.off(i);
-        let (rest, bytes) = take(len as usize).parse(i)?;
+        let (rest, bytes) = take_checked(i, len as usize, part)?;
         Ok((rest, (off, bytes)))
     }
 
     /// Reads a string (or JID pair, where `jid_ok`) starting at its tag byte.
+    #[inline]
     fn string<'a>(&self, at: &'a [u8], part: Part, jid_ok: bool) -> PResult<'a, Read> {
         let (i, t) = byte(at, part)?;
         match t {
@@ -303,7 +333,7 @@ impl Ctx {
                 }
                 need(i, len, part)?;
                 let off = self.off(i);
-                let (rest, bytes) = take(len).parse(i)?;
+                let (rest, bytes) = take_checked(i, len, part)?;
                 if let Err(nibble) = Packed::validate(kind, bytes, odd) {
                     return fail(at, DecodeErrorKind::InvalidNibble { part, nibble });
                 }
@@ -359,8 +389,31 @@ impl Ctx {
         }
     }
 
+    /// The common case, inlined: a known single-byte token. Anything else (including every
+    /// error) goes through [`Ctx::string`].
+    #[inline(always)]
+    fn fast_token<'a>(&self, at: &'a [u8]) -> Option<(&'a [u8], StrRef)> {
+        let (&t, rest) = at.split_first()?;
+        if (3..tag::DICTIONARY_0).contains(&t) && self.dict.single(t).is_some() {
+            Some((
+                rest,
+                StrRef {
+                    off: u32::from(t),
+                    len: 0,
+                    kind: StrKind::Single,
+                },
+            ))
+        } else {
+            None
+        }
+    }
+
     /// A string that must be present and cannot be a JID (descriptions, attribute keys).
+    #[inline]
     fn plain_string<'a>(&self, at: &'a [u8], part: Part) -> PResult<'a, StrRef> {
+        if let Some(tok) = self.fast_token(at) {
+            return Ok(tok);
+        }
         match self.string(at, part, false)? {
             (i, Read::Str(s)) => Ok((i, s)),
             (_, Read::Empty) => fail(at, DecodeErrorKind::MissingString { part }),
@@ -369,7 +422,11 @@ impl Ctx {
     }
 
     /// A value: a string or a JID pair, which must be present.
+    #[inline]
     fn value<'a>(&self, at: &'a [u8], part: Part) -> PResult<'a, ValueRef> {
+        if let Some((i, tok)) = self.fast_token(at) {
+            return Ok((i, ValueRef::Str(tok)));
+        }
         match self.string(at, part, true)? {
             (i, Read::Str(s)) => Ok((i, ValueRef::Str(s))),
             (i, Read::Jid(u, s)) => Ok((i, ValueRef::Jid(u, s))),

@@ -250,6 +250,8 @@ pub struct Dictionary {
     /// Open-addressing hash table from string to token, for the writer.
     slots: Vec<Option<(&'static str, TokenIndex)>>,
     mask: usize,
+    /// The longest token, to reject longer strings without hashing them.
+    max_len: usize,
 }
 
 impl fmt::Debug for Dictionary {
@@ -298,12 +300,20 @@ impl Dictionary {
         let mut shown: Vec<&'static str> = single.to_vec();
         let total = single.len() + double.iter().map(|t| t.len()).sum::<usize>() + aliases.len();
         let cap = (total * 2).next_power_of_two().max(16);
+        let max_len = single
+            .iter()
+            .chain(double.iter().flat_map(|t| t.iter()))
+            .chain(aliases.iter().map(|(a, _)| a))
+            .map(|t| t.len())
+            .max()
+            .unwrap_or(0);
         let mut dict = Dictionary {
             single,
             double,
             shown: Vec::new(),
             slots: vec![None; cap],
             mask: cap - 1,
+            max_len,
         };
         for (i, tok) in single.iter().enumerate() {
             if i >= 3 && !tok.is_empty() {
@@ -400,6 +410,9 @@ impl Dictionary {
     /// Where `s` lives in this dictionary, if it is a token (or an alias of one).
     #[must_use]
     pub fn index_of(&self, s: &str) -> Option<TokenIndex> {
+        if s.len() > self.max_len || s.is_empty() {
+            return None;
+        }
         let mut i = hash(s) & self.mask;
         loop {
             match self.slots.get(i)? {
@@ -420,6 +433,7 @@ fn unreachable_dictionary() -> Dictionary {
         shown: Vec::new(),
         slots: vec![None; 16],
         mask: 15,
+        max_len: 0,
     }
 }
 

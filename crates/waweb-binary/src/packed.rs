@@ -5,6 +5,38 @@
 
 use std::fmt;
 
+/// Whether both nibbles of a byte have a NIBBLE_8 character (neither is 12, 13 or 14).
+const NIBBLE_BYTE_OK: [bool; 256] = {
+    let mut t = [true; 256];
+    let mut b = 0;
+    while b < 256 {
+        let (hi, lo) = (b >> 4, b & 15);
+        if (hi >= 12 && hi <= 14) || (lo >= 12 && lo <= 14) {
+            t[b] = false;
+        }
+        b += 1;
+    }
+    t
+};
+
+/// Character classes for [`packable`]: bit 0 = NIBBLE_8 alphabet, bit 1 = HEX_8 alphabet.
+const PACK_CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut c = b'0';
+    while c <= b'9' {
+        t[c as usize] = 3;
+        c += 1;
+    }
+    t[b'-' as usize] = 1;
+    t[b'.' as usize] = 1;
+    let mut c = b'A';
+    while c <= b'F' {
+        t[c as usize] = 2;
+        c += 1;
+    }
+    t
+};
+
 /// Which alphabet a packed string uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum PackedKind {
@@ -88,25 +120,27 @@ impl<'a> Packed<'a> {
         if kind == PackedKind::Hex {
             return Ok(());
         }
-        let (body, last) = match bytes.split_last() {
-            Some((last, body)) => (body, *last),
-            None => return Ok(()),
+        let Some((&last, body)) = bytes.split_last() else {
+            return Ok(());
         };
-        for &b in body {
-            // Nibble values 12..=14 have no character: b >> 4 or b & 15 in that range.
-            if matches!(b >> 4, 12..=14) {
+        // With the odd flag the low nibble of the last byte is dropped, whatever it holds.
+        let last_ok = if odd {
+            !matches!(last >> 4, 12..=14)
+        } else {
+            NIBBLE_BYTE_OK[usize::from(last)]
+        };
+        if last_ok && body.iter().all(|&b| NIBBLE_BYTE_OK[usize::from(b)]) {
+            return Ok(());
+        }
+        // Cold path: find the first bad nibble to report it.
+        let bad = |n: u8| matches!(n, 12..=14);
+        for (i, &b) in bytes.iter().enumerate() {
+            if bad(b >> 4) {
                 return Err(b >> 4);
             }
-            if matches!(b & 15, 12..=14) {
+            if bad(b & 15) && !(i + 1 == bytes.len() && odd) {
                 return Err(b & 15);
             }
-        }
-        if matches!(last >> 4, 12..=14) {
-            return Err(last >> 4);
-        }
-        // With the odd flag the low nibble of the last byte is dropped, whatever it holds.
-        if !odd && matches!(last & 15, 12..=14) {
-            return Err(last & 15);
         }
         Ok(())
     }
@@ -185,9 +219,12 @@ pub fn packable(s: &str) -> Option<PackedKind> {
     if b.is_empty() || b.len() > crate::tag::PACKED_MAX_BYTES * 2 {
         return None;
     }
-    if b.iter().all(|&c| PackedKind::Nibble.nibble_of(c).is_some()) {
+    let class = b
+        .iter()
+        .fold(3u8, |acc, &c| acc & PACK_CLASS[usize::from(c)]);
+    if class & 1 != 0 {
         Some(PackedKind::Nibble)
-    } else if b.iter().all(|&c| PackedKind::Hex.nibble_of(c).is_some()) {
+    } else if class & 2 != 0 {
         Some(PackedKind::Hex)
     } else {
         None

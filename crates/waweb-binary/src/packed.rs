@@ -6,6 +6,8 @@
 use std::fmt;
 
 /// Whether both nibbles of a byte have a NIBBLE_8 character (neither is 12, 13 or 14).
+// Built at compile time: an out-of-range index here would fail the build, not panic.
+#[allow(clippy::indexing_slicing)]
 const NIBBLE_BYTE_OK: [bool; 256] = {
     let mut t = [true; 256];
     let mut b = 0;
@@ -20,6 +22,7 @@ const NIBBLE_BYTE_OK: [bool; 256] = {
 };
 
 /// Character classes for [`packable`]: bit 0 = NIBBLE_8 alphabet, bit 1 = HEX_8 alphabet.
+#[allow(clippy::indexing_slicing)]
 const PACK_CLASS: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut c = b'0';
@@ -36,6 +39,19 @@ const PACK_CLASS: [u8; 256] = {
     }
     t
 };
+
+/// Table lookups by a byte value: a `u8` always indexes a 256-entry table.
+#[inline(always)]
+#[allow(clippy::indexing_slicing)]
+fn nibble_byte_ok(b: u8) -> bool {
+    NIBBLE_BYTE_OK[b as usize]
+}
+
+#[inline(always)]
+#[allow(clippy::indexing_slicing)]
+fn pack_class(c: u8) -> u8 {
+    PACK_CLASS[c as usize]
+}
 
 /// Which alphabet a packed string uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -127,9 +143,9 @@ impl<'a> Packed<'a> {
         let last_ok = if odd {
             !matches!(last >> 4, 12..=14)
         } else {
-            NIBBLE_BYTE_OK[usize::from(last)]
+            nibble_byte_ok(last)
         };
-        if last_ok && body.iter().all(|&b| NIBBLE_BYTE_OK[usize::from(b)]) {
+        if last_ok && body.iter().all(|&b| nibble_byte_ok(b)) {
             return Ok(());
         }
         // Cold path: find the first bad nibble to report it.
@@ -219,9 +235,7 @@ pub fn packable(s: &str) -> Option<PackedKind> {
     if b.is_empty() || b.len() > crate::tag::PACKED_MAX_BYTES * 2 {
         return None;
     }
-    let class = b
-        .iter()
-        .fold(3u8, |acc, &c| acc & PACK_CLASS[usize::from(c)]);
+    let class = b.iter().fold(3u8, |acc, &c| acc & pack_class(c));
     if class & 1 != 0 {
         Some(PackedKind::Nibble)
     } else if class & 2 != 0 {

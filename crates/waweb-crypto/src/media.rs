@@ -423,8 +423,8 @@ const DEC_HOLD: usize = MEDIA_MAC_LEN + BLOCK_LEN;
 /// **The plaintext that [`update`](Self::update) appends is not authenticated until
 /// [`finish`](Self::finish) returns `Ok`**: the MAC is the last 10 bytes of the stream. Callers
 /// that must not release unverified plaintext either verify first with a [`MediaVerifier`]
-/// (what [`MediaKeys::decrypt_from_slice`] and the seekable `decrypt_media` functions do) or keep
-/// the output private until `finish` succeeds.
+/// (what [`MediaKeys::decrypt_from_slice`], [`MediaKeys::decrypt_stream`] and
+/// `MediaKeys::decrypt_async` do) or keep the output private until `finish` succeeds.
 pub struct MediaDecryptor {
     cbc: CbcDec,
     /// `None` after a [`MediaVerifier`] pass over the same bytes in memory.

@@ -1,7 +1,8 @@
 //! The writer: the exact inverse of the decoder, choosing the most compact encoding.
 //!
-//! For every string, in order: a dictionary token; for values, a JID pair when the part after
-//! the first `@` is a token; a NIBBLE_8 packed string (digits, `-`, `.`); a HEX_8 packed string
+//! For every string, in order: a dictionary token; for attribute values, a JID pair when the
+//! part after the first `@` is a token (for text content, whenever there is an `@`); a NIBBLE_8
+//! packed string (digits, `-`, `.`, and `\0` as nibble 15); a HEX_8 packed string
 //! (upper-case hex); otherwise a BINARY_8/20/32 run by length. Lists use LIST_EMPTY, LIST_8 or
 //! LIST_16 by count.
 
@@ -81,7 +82,7 @@ impl Encoder {
         self.plain(&n.tag, out)?;
         for (k, v) in &n.attrs {
             self.plain(k, out)?;
-            self.value(v, out)?;
+            self.value(v, out, false)?;
         }
         match &n.content {
             None => {}
@@ -98,7 +99,7 @@ impl Encoder {
                 }
             }
             Some(Content::Bytes(b)) => write_binary(b, out)?,
-            Some(Content::Text(s)) => self.value(s, out)?,
+            Some(Content::Text(s)) => self.value(s, out, true)?,
         }
         Ok(())
     }
@@ -128,16 +129,18 @@ impl Encoder {
         write_binary(s.as_bytes(), out)
     }
 
-    /// An attribute value or text content.
-    fn value(&self, s: &str, out: &mut impl BufMut) -> Result<(), EncodeError> {
+    /// An attribute value (`content` false) or text content (`content` true).
+    fn value(&self, s: &str, out: &mut impl BufMut, content: bool) -> Result<(), EncodeError> {
         if self.token(s, out) {
             return Ok(());
         }
-        // Only real JIDs become pairs: the server part must be a token (`c.us`, `g.us`,
-        // `broadcast`, ...). Free text with an `@` in it, such as a push name holding an e-mail
-        // address, stays text, as the real server writes it.
+        // In attribute values only real JIDs become pairs: the server part must be a token
+        // (`c.us`, `g.us`, `broadcast`, ...). Free text with an `@` in it, such as a push name
+        // holding an e-mail address, stays text, as the real server writes it. In content
+        // position text can only be a token, a JID or a packed string (a byte run there is
+        // bytes), so any `@` makes a pair: that is how such content decoded in the first place.
         if let Some((user, server)) = s.split_once('@')
-            && self.dict.index_of(server).is_some()
+            && (content || self.dict.index_of(server).is_some())
         {
             out.put_u8(tag::JID_PAIR);
             if user.is_empty() {
@@ -146,6 +149,12 @@ impl Encoder {
                 self.plain(user, out)?;
             }
             return self.plain(server, out);
+        }
+        if content && s.is_empty() {
+            // The empty packed string: the only way to write empty *text* content.
+            out.put_u8(tag::NIBBLE_8);
+            out.put_u8(0);
+            return Ok(());
         }
         self.plain(s, out)
     }

@@ -31,6 +31,7 @@ const PACK_CLASS: [u8; 256] = {
         c += 1;
     }
     t[b'-' as usize] = 1;
+    t[0] = 1;
     t[b'.' as usize] = 1;
     let mut c = b'A';
     while c <= b'F' {
@@ -82,14 +83,15 @@ impl PackedKind {
         }
     }
 
-    /// The nibble value of character `c` in this alphabet, for the writer. The padding value 15
-    /// is not produced for `\0`: strings holding `\0` are written as raw text instead.
+    /// The nibble value of character `c` in this alphabet, for the writer. `\0` is nibble 15 in
+    /// NIBBLE_8, the seed's value, so that every decoded NIBBLE_8 string can be written back.
     #[must_use]
     pub const fn nibble_of(self, c: u8) -> Option<u8> {
         match (self, c) {
             (_, b'0'..=b'9') => Some(c - b'0'),
             (PackedKind::Nibble, b'-') => Some(10),
             (PackedKind::Nibble, b'.') => Some(11),
+            (PackedKind::Nibble, 0) => Some(15),
             (PackedKind::Hex, b'A'..=b'F') => Some(c - b'A' + 10),
             _ => None,
         }

@@ -147,10 +147,15 @@ impl<'a> Value<'a> {
     pub fn eq_str(&self, s: &str) -> bool {
         match self {
             Value::Str(v) => v.eq_str(s),
-            Value::Jid { user, server } => match s.split_once('@') {
-                Some((u, sv)) => user.eq_str(u) && server.eq_str(sv),
-                None => false,
-            },
+            // Split by the user's length, not at the first `@`: a user part read from a byte
+            // run may itself contain `@` (found by the `roundtrip` fuzz target).
+            Value::Jid { user, server } => {
+                let ul = user.len();
+                s.len() == ul + 1 + server.len()
+                    && s.as_bytes().get(ul) == Some(&b'@')
+                    && s.get(..ul).is_some_and(|u| user.eq_str(u))
+                    && s.get(ul + 1..).is_some_and(|sv| server.eq_str(sv))
+            }
         }
     }
 }
@@ -392,3 +397,16 @@ impl<'t, 'a> Iterator for Children<'t, 'a> {
 }
 
 impl ExactSizeIterator for Children<'_, '_> {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The index sizes the decoder's allocation bound (docs/binary-format.md) is derived from.
+    #[test]
+    fn index_entry_sizes() {
+        assert_eq!(std::mem::size_of::<StrRef>(), 12);
+        assert_eq!(std::mem::size_of::<AttrData>(), 36);
+        assert_eq!(std::mem::size_of::<NodeData>(), 44);
+    }
+}

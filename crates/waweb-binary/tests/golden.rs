@@ -183,12 +183,50 @@ fn nibble_8_even_and_odd() {
 
 #[test]
 fn nibble_15_inside_a_string_is_nul() {
-    // The seed maps nibble 15 to `\0`; inside a string (not under the odd flag) it is kept.
-    // The writer never packs `\0`, so the canonical form is a byte run.
-    non_canonical(
+    // The seed maps nibble 15 to `\0`; inside a string (not under the odd flag) it is kept, and
+    // the writer packs `\0` back as nibble 15.
+    canonical(
         &[0xf8, 0x03, MESSAGE, ID, 0xff, 0x01, 0x1f],
         &n("message").attr("id", "1\0"),
-        &[0xf8, 0x03, MESSAGE, ID, 0xfc, 0x02, b'1', 0],
+    );
+}
+
+/// Regression (found by the `roundtrip` fuzz target): text content must come back as text, so
+/// every form the decoder accepts in content position has to be writable as such.
+#[test]
+fn decoded_text_content_re_encodes_as_text() {
+    // NIBBLE_8 "3\05": nibble 15 in the middle of text content.
+    canonical(
+        &[0xf8, 0x02, MESSAGE, 0xff, 0x82, 0x3f, 0x5f],
+        &n("message").text("3\u{0}5"),
+    );
+    // A JID pair whose server is not a token (here a byte run "x").
+    canonical(
+        &[
+            0xf8, 0x02, MESSAGE, 0xfa, 0xff, 0x01, 0x12, 0xfc, 0x01, b'x',
+        ],
+        &n("message").text("12@x"),
+    );
+    // The empty packed string.
+    canonical(&[0xf8, 0x02, MESSAGE, 0xff, 0x00], &n("message").text(""));
+    // A JID whose user part (a byte run) holds an `@`: borrowed and owned forms must agree.
+    let bytes = [
+        0xf8, 0x03, MESSAGE, ID, 0xfa, 0xfc, 0x03, b'a', b'@', b'b', 0x61,
+    ];
+    let tree = Tree::decode(&bytes).unwrap();
+    assert_eq!(tree.root().attr("id").unwrap().to_string(), "a@b@web");
+    assert!(tree.root() == n("message").attr("id", "a@b@web"));
+    non_canonical(
+        &bytes,
+        &n("message").attr("id", "a@b@web"),
+        &[
+            0xf8, 0x03, MESSAGE, ID, 0xfc, 0x07, b'a', b'@', b'b', b'@', b'w', b'e', b'b',
+        ],
+    );
+    // The same strings as attribute values stay plain text, as the server writes them.
+    canonical(
+        &[0xf8, 0x03, MESSAGE, ID, 0xfc, 0x04, b'1', b'2', b'@', b'x'],
+        &n("message").attr("id", "12@x"),
     );
 }
 

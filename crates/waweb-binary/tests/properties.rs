@@ -22,6 +22,7 @@ fn any_string() -> impl Strategy<Value = String> {
         Just("c.us".to_owned()),
         // nibble-packable, odd and even, up to the 254-character limit and beyond it
         "[0-9.-]{1,12}",
+        "[0-9\\x00]{1,6}",
         "[0-9]{250,256}",
         // hex-packable
         "[0-9A-F]{1,40}",
@@ -83,32 +84,29 @@ fn shown(s: &str) -> String {
     }
 }
 
-fn shown_value(s: &str) -> String {
+fn shown_value(s: &str, content: bool) -> String {
     let d = Dictionary::legacy();
     if d.index_of(s).is_some() {
         return shown(s);
     }
     match s.split_once('@') {
-        Some((u, srv)) if d.index_of(srv).is_some() => format!(
-            "{}@{}",
-            if u.is_empty() {
+        Some((u, srv)) if content || d.index_of(srv).is_some() => {
+            let user = if u.is_empty() {
                 String::new()
             } else {
                 shown(u)
-            },
-            shown(srv)
-        ),
+            };
+            format!("{user}@{}", shown(srv))
+        }
         _ => s.to_owned(),
     }
 }
 
-/// Whether text content is written as a byte run (and so decodes as bytes).
+/// Whether text content is written as a byte run (and so decodes as bytes): only text that
+/// is no token, has no `@` and cannot be packed.
 fn written_raw(s: &str) -> bool {
     let d = Dictionary::legacy();
-    let jid = s
-        .split_once('@')
-        .is_some_and(|(_, srv)| d.index_of(srv).is_some());
-    d.index_of(s).is_none() && !jid && packable(s).is_none()
+    d.index_of(s).is_none() && !s.contains('@') && !s.is_empty() && packable(s).is_none()
 }
 
 /// The node the decoder returns for the bytes the writer makes of `n`.
@@ -118,13 +116,13 @@ fn normalize(n: &Node) -> Node {
         attrs: n
             .attrs
             .iter()
-            .map(|(k, v)| (shown(k), shown_value(v)))
+            .map(|(k, v)| (shown(k), shown_value(v, false)))
             .collect(),
         content: n.content.as_ref().map(|c| match c {
             Content::List(l) => Content::List(l.iter().map(normalize).collect()),
             Content::Bytes(b) => Content::Bytes(b.clone()),
             Content::Text(t) if written_raw(t) => Content::Bytes(t.as_bytes().to_vec()),
-            Content::Text(t) => Content::Text(shown_value(t)),
+            Content::Text(t) => Content::Text(shown_value(t, true)),
         }),
     }
 }

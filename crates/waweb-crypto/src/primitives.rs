@@ -40,11 +40,18 @@ pub fn hmac_sha256_parts(key: &[u8], parts: &[&[u8]]) -> [u8; SHA256_LEN] {
     to_array(ctx.sign().as_ref())
 }
 
+/// Shortest truncated tag [`hmac_sha256_verify`] accepts (the protocol's media MAC).
+pub const MIN_TAG_LEN: usize = 10;
+
 /// Checks `tag == HMAC-SHA256(key, data)[..tag.len()]` in constant time.
 ///
-/// An empty `tag` never verifies.
+/// Tags shorter than [`MIN_TAG_LEN`] (10) bytes or longer than 32 never verify, so a caller
+/// cannot weaken the check to a guessable prefix by passing a short slice.
 #[must_use]
 pub fn hmac_sha256_verify(key: &[u8], data: &[u8], tag: &[u8]) -> bool {
+    if tag.len() < MIN_TAG_LEN {
+        return false;
+    }
     let full = hmac_sha256(key, data);
     ct_eq_prefix(&full, tag)
 }

@@ -169,6 +169,16 @@ The key needs to be hashed before being used by the HMAC algorithm."
         !hmac_sha256_verify(b"k", b"d", &[]),
         "empty tag must not verify"
     );
+    let full = hmac_sha256(b"k", b"d");
+    assert!(
+        !hmac_sha256_verify(b"k", b"d", &full[..9]),
+        "9-byte prefix must not verify"
+    );
+    assert!(hmac_sha256_verify(b"k", b"d", &full[..10]));
+    assert!(
+        !hmac_sha256_verify(b"k", b"d", &[&full[..], &[0]].concat()),
+        "33 bytes"
+    );
 }
 
 // NIST SP 800-38A F.2.5 (CBC-AES256.Encrypt) and F.2.6 (CBC-AES256.Decrypt).

@@ -158,7 +158,7 @@ impl MediaKey {
 
 /// The 112-byte HKDF expansion of a media key, split as
 /// `iv = [0..16]`, `cipherKey = [16..48]`, `macKey = [48..80]`, `refKey = [80..112]`.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct MediaKeys {
     iv: [u8; BLOCK_LEN],
     cipher_key: SymmetricKey,
@@ -240,6 +240,25 @@ impl MediaKeys {
         Ok((out, info))
     }
 }
+
+impl Drop for MediaKeys {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.iv);
+    }
+}
+
+impl PartialEq for MediaKeys {
+    /// Constant time in every field.
+    fn eq(&self, other: &Self) -> bool {
+        let iv_eq: bool = subtle::ConstantTimeEq::ct_eq(&self.iv[..], &other.iv[..]).into();
+        // `&` rather than `&&`: no early exit.
+        iv_eq
+            & (self.cipher_key == other.cipher_key)
+            & (self.mac_key == other.mac_key)
+            & (self.ref_key == other.ref_key)
+    }
+}
+impl Eq for MediaKeys {}
 
 impl core::fmt::Debug for MediaKeys {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

@@ -50,6 +50,10 @@ mod error;
 pub mod serde_bytes;
 mod unknown;
 
+/// The prost version the generated types implement `prost::Message` with, for callers that do
+/// not depend on prost themselves.
+pub use prost;
+
 pub use content::{MediaInfo, MediaKind, MessageKind};
 pub use error::ProtoError;
 pub use unknown::{Decoded, MAX_DEPTH, Unknown, UnknownKind, decode_web_message_info, unknowns};

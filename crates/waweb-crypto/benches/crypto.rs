@@ -12,7 +12,7 @@
 use std::hint::black_box;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use waweb_crypto::primitives::hmac_sha256;
+use waweb_crypto::primitives::{aes256_cbc_decrypt_blocks, hmac_sha256};
 use waweb_crypto::{MediaKey, MediaType, SessionKeys};
 
 const KIB: usize = 1024;
@@ -48,6 +48,17 @@ fn frames(c: &mut Criterion) {
                 BatchSize::SmallInput,
             );
         });
+        g.bench_with_input(
+            BenchmarkId::new("aes256_cbc_decrypt", size),
+            &frame,
+            |b, f| {
+                b.iter_batched_ref(
+                    || f[48..].to_vec(),
+                    |ct| aes256_cbc_decrypt_blocks(&[0x11; 32], &[7; 16], black_box(ct)).unwrap(),
+                    BatchSize::SmallInput,
+                );
+            },
+        );
         g.bench_with_input(BenchmarkId::new("seal", size), &plain, |b, p| {
             b.iter(|| keys.seal_frame(black_box(p)).unwrap());
         });

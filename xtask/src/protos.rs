@@ -296,12 +296,24 @@ fn schema_table(fds: &FileDescriptorSet) -> Result<String> {
         values.sort_unstable();
         values.dedup();
         let values: Vec<String> = values.iter().map(i32::to_string).collect();
-        writeln!(
-            out,
-            "    EnumSchema {{ name: {:?}, values: &[{}] }},",
-            item.full_name,
-            values.join(", ")
-        )?;
+        if values.len() <= 16 {
+            writeln!(
+                out,
+                "    EnumSchema {{ name: {:?}, values: &[{}] }},",
+                item.full_name,
+                values.join(", ")
+            )?;
+        } else {
+            // Long enums (the stub types): sixteen values a line.
+            writeln!(out, "    EnumSchema {{")?;
+            writeln!(out, "        name: {:?},", item.full_name)?;
+            writeln!(out, "        values: &[")?;
+            for line in values.chunks(16) {
+                writeln!(out, "            {},", line.join(", "))?;
+            }
+            writeln!(out, "        ],")?;
+            writeln!(out, "    }},")?;
+        }
     }
     out.push_str("];\n");
     Ok(out)

@@ -1026,12 +1026,31 @@ pub(crate) static ENUMS: &[EnumSchema] = &[
     EnumSchema { name: "proto.OrderMessage.OrderSurface", values: &[1] },
     EnumSchema { name: "proto.PaymentInfo.Currency", values: &[0, 1] },
     EnumSchema { name: "proto.PaymentInfo.Status", values: &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] },
-    EnumSchema { name: "proto.PaymentInfo.TxnStatus", values: &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28] },
+    EnumSchema {
+        name: "proto.PaymentInfo.TxnStatus",
+        values: &[
+            0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+            16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,
+        ],
+    },
     EnumSchema { name: "proto.PaymentInviteMessage.ServiceType", values: &[0, 1, 2, 3] },
     EnumSchema { name: "proto.ProtocolMessage.Type", values: &[0, 3, 4, 5, 6, 7, 8, 9, 10] },
     EnumSchema { name: "proto.VideoMessage.Attribution", values: &[0, 1, 2] },
     EnumSchema { name: "proto.WebFeatures.Flag", values: &[0, 1, 2, 3] },
     EnumSchema { name: "proto.WebMessageInfo.BizPrivacyStatus", values: &[0, 1, 2, 3] },
     EnumSchema { name: "proto.WebMessageInfo.Status", values: &[0, 1, 2, 3, 4, 5] },
-    EnumSchema { name: "proto.WebMessageInfo.StubType", values: &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63, 64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79, 80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95, 96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127, 128, 129] },
+    EnumSchema {
+        name: "proto.WebMessageInfo.StubType",
+        values: &[
+            0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+            16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31,
+            32, 33, 34, 35, 36, 37, 38, 39, 40, 41, 42, 43, 44, 45, 46, 47,
+            48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61, 62, 63,
+            64, 65, 66, 67, 68, 69, 70, 71, 72, 73, 74, 75, 76, 77, 78, 79,
+            80, 81, 82, 83, 84, 85, 86, 87, 88, 89, 90, 91, 92, 93, 94, 95,
+            96, 97, 98, 99, 100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111,
+            112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 123, 124, 125, 126, 127,
+            128, 129,
+        ],
+    },
 ];

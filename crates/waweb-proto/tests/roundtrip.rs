@@ -191,7 +191,12 @@ fn every_kind() -> Vec<(&'static str, MessageKind, Value)> {
             "contacts": [{ "displayName": "A", "vcard": "BEGIN:VCARD\nEND:VCARD" }, { "displayName": "B" }],
             "contextInfo": context() }),
         ),
-        ("highlyStructuredMessage", K::HighlyStructured, hsm()),
+        ("highlyStructuredMessage", K::HighlyStructured, {
+            let mut value = hsm();
+            value["hydratedHsm"] =
+                json!({ "hydratedTemplate": { "hydratedContentText": "hi {{1}}" } });
+            value
+        }),
         (
             "fastRatchetKeySenderKeyDistributionMessage",
             K::SenderKeyDistribution,
@@ -217,7 +222,8 @@ fn every_kind() -> Vec<(&'static str, MessageKind, Value)> {
             K::RequestPayment,
             json!({ "currencyCodeIso4217": "INR",
             "amount1000": 100000, "requestFrom": JID, "noteMessage": { "conversation": "rent" },
-            "expiryTimestamp": 1600000000, "amount": { "value": 100, "offset": 1000, "currencyCode": "INR" } }),
+            "expiryTimestamp": 1600000000, "amount": { "value": 100, "offset": 1000, "currencyCode": "INR" },
+            "background": { "id": "bg2", "width": 3, "mimetype": "image/png" } }),
         ),
         (
             "declinePaymentRequestMessage",
@@ -362,12 +368,38 @@ const MESSAGE_FIELDS: usize = 36;
 fn every_kind_round_trips() {
     let kinds = every_kind();
     assert_eq!(kinds.len(), MESSAGE_FIELDS, "one case per field of Message");
+    // The cases name every field of the generated `Message`, each once.
+    let all_fields = serde_json::to_value(Message::default()).unwrap();
+    let all_fields = all_fields.as_object().unwrap();
+    assert_eq!(all_fields.len(), MESSAGE_FIELDS);
+    let named: std::collections::BTreeSet<_> = kinds.iter().map(|(field, _, _)| *field).collect();
+    assert_eq!(named.len(), MESSAGE_FIELDS, "a field named twice");
+    assert!(named.iter().all(|field| all_fields.contains_key(*field)));
+    // The shared context (quotes, mentions, ...) sets every ContextInfo field.
+    let context: ContextInfo = serde_json::from_value(context()).unwrap();
+    let context = serde_json::to_value(&context).unwrap();
+    let unset: Vec<_> = context
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter(|(_, v)| v.is_null())
+        .collect();
+    assert!(unset.is_empty(), "contextInfo: not exercised: {unset:?}");
     for (field, kind, value) in kinds {
         let message: Message = serde_json::from_value(json!({ field: value.clone() }))
             .unwrap_or_else(|e| panic!("{field}: {e}"));
         // Every key given in the JSON made it into the message (no key silently ignored).
         let back = serde_json::to_value(&message).unwrap();
         assert_json_contains(&back[field], &value, field);
+        // ... and every field of the kind's own message is set (richly populated cases).
+        if let Value::Object(fields) = &back[field] {
+            let unset: Vec<_> = fields
+                .iter()
+                .filter(|(_, v)| v.is_null())
+                .map(|(k, _)| k)
+                .collect();
+            assert!(unset.is_empty(), "{field}: not exercised: {unset:?}");
+        }
         assert_eq!(message.kind(), kind, "{field}");
         let bytes = assert_round_trips(&message);
         assert!(!bytes.is_empty());

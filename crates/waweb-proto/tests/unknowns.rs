@@ -183,6 +183,10 @@ fn malformed_bytes_are_errors_not_panics() {
         unknowns("proto.NoSuchMessage", &[]),
         Err(ProtoError::UnknownMessage(_))
     ));
+    // A missing `required key` is not an error either: prost does not enforce proto2 `required`.
+    let empty = decode_web_message_info(&[]).unwrap();
+    assert_eq!(empty.info, WebMessageInfo::default());
+    assert!(empty.unknowns.is_empty());
     // Invalid UTF-8 in a string field passes the walker but prost refuses it.
     assert!(matches!(
         decode_web_message_info(&[0x2a, 0x01, 0xff]),

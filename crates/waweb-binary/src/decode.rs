@@ -152,21 +152,25 @@ impl Decoder {
             // are bounded by the input and avoid most regrowth on typical traffic.
             nodes: Vec::with_capacity((input.len() / 24).clamp(1, 4096)),
             attrs: Vec::with_capacity((input.len() / 16).min(8192)),
+            pending: Vec::new(),
         };
-        ctx.nodes.push(EMPTY_NODE);
-        let result = ctx.node(input, 0, 1).and_then(|(rest, ())| {
+        let result = ctx.node(input, 1).and_then(|(rest, root)| {
             if rest.is_empty() {
-                Ok(())
+                Ok(root)
             } else {
-                fail(rest, DecodeErrorKind::TrailingBytes { count: rest.len() })
-                    .map(|_: (_, ())| ())
+                fail(rest, DecodeErrorKind::TrailingBytes { count: rest.len() }).map(|(_, r)| r)
             }
         });
         match result {
-            Ok(()) => Ok(Tree {
+            Ok(root) => Ok(Tree {
                 input,
                 dict: self.dict,
-                nodes: ctx.nodes,
+                nodes: {
+                    // The root goes last; its children were appended before it.
+                    let mut nodes = ctx.nodes;
+                    nodes.push(root);
+                    nodes
+                },
                 attrs: ctx.attrs,
             }),
             Err(nom::Err::Error(e) | nom::Err::Failure(e)) => Err(DecodeError {
@@ -185,23 +189,17 @@ impl Decoder {
     }
 }
 
-const EMPTY_NODE: NodeData = NodeData {
-    tag: StrRef {
-        off: 0,
-        len: 0,
-        kind: StrKind::Text,
-    },
-    attr_start: 0,
-    attr_len: 0,
-    content: ContentData::None,
-};
-
 struct Ctx {
     len: usize,
     dict: &'static Dictionary,
     max_depth: usize,
+    /// Finished nodes; each node's children form one contiguous run.
     nodes: Vec<NodeData>,
     attrs: Vec<AttrData>,
+    /// Children decoded so far of the lists still open, moved into `nodes` as a run when their
+    /// list ends. Nothing is reserved ahead of decoding, so nested lists that each claim the
+    /// rest of the input cannot multiply the memory spent.
+    pending: Vec<NodeData>,
 }
 
 impl Ctx {
@@ -434,8 +432,8 @@ impl Ctx {
         }
     }
 
-    /// Reads one node into `self.nodes[slot]`.
-    fn node<'a>(&mut self, at: &'a [u8], slot: usize, depth: usize) -> PResult<'a, ()> {
+    /// Reads one node.
+    fn node<'a>(&mut self, at: &'a [u8], depth: usize) -> PResult<'a, NodeData> {
         if depth > self.max_depth {
             return fail(
                 at,
@@ -486,15 +484,15 @@ impl Ctx {
         } else {
             self.content(i, depth)?
         };
-        if let Some(n) = self.nodes.get_mut(slot) {
-            *n = NodeData {
+        Ok((
+            i,
+            NodeData {
                 tag: desc,
                 attr_start,
                 attr_len: attr_count as u32,
                 content,
-            };
-        }
-        Ok((i, ()))
+            },
+        ))
     }
 
     fn content<'a>(&mut self, at: &'a [u8], depth: usize) -> PResult<'a, ContentData> {
@@ -505,8 +503,7 @@ impl Ctx {
                 if n == 0 {
                     return Ok((i, ContentData::List { start: 0, len: 0 }));
                 }
-                // Each child needs at least three bytes: reject impossible counts before
-                // reserving their slots.
+                // Each child needs at least three bytes: reject impossible counts at once.
                 if n * 3 > i.len() {
                     return fail(
                         at,
@@ -525,13 +522,15 @@ impl Ctx {
                         },
                     );
                 }
-                let start = self.nodes.len();
-                self.nodes.resize(start + n, EMPTY_NODE);
+                let base = self.pending.len();
                 let mut i = i;
-                for k in 0..n {
-                    let (r, ()) = self.node(i, start + k, depth + 1)?;
+                for _ in 0..n {
+                    let (r, child) = self.node(i, depth + 1)?;
+                    self.pending.push(child);
                     i = r;
                 }
+                let start = self.nodes.len();
+                self.nodes.extend(self.pending.drain(base..));
                 Ok((
                     i,
                     ContentData::List {

@@ -205,7 +205,11 @@ impl<'a> Tree<'a> {
     /// The root node.
     #[must_use]
     pub fn root(&self) -> NodeRef<'_, 'a> {
-        NodeRef { tree: self, idx: 0 }
+        // The decoder appends the root last.
+        NodeRef {
+            tree: self,
+            idx: self.nodes.len().saturating_sub(1) as u32,
+        }
     }
 
     /// Number of nodes in the tree.

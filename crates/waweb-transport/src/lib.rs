@@ -1,0 +1,1 @@
+//! Tokio websocket transport for [`waweb_session`]: work in progress.

@@ -387,30 +387,74 @@ impl Ctx {
         }
     }
 
-    /// The common case, inlined: a known single-byte token. Anything else (including every
-    /// error) goes through [`Ctx::string`].
+    /// The common cases, inlined: a known single-byte token or a valid packed string. Anything
+    /// else (including every error) returns `None` and goes through [`Ctx::string`], which
+    /// reports it.
     #[inline(always)]
-    fn fast_token<'a>(&self, at: &'a [u8]) -> Option<(&'a [u8], StrRef)> {
+    fn fast_str<'a>(&self, at: &'a [u8]) -> Option<(&'a [u8], StrRef)> {
         let (&t, rest) = at.split_first()?;
-        if (3..tag::DICTIONARY_0).contains(&t) && self.dict.single(t).is_some() {
-            Some((
+        if (3..tag::DICTIONARY_0).contains(&t) {
+            self.dict.single(t)?;
+            return Some((
                 rest,
                 StrRef {
                     off: u32::from(t),
                     len: 0,
                     kind: StrKind::Single,
                 },
-            ))
-        } else {
-            None
+            ));
         }
+        let kind = match t {
+            tag::NIBBLE_8 => PackedKind::Nibble,
+            tag::HEX_8 => PackedKind::Hex,
+            _ => return None,
+        };
+        let (&n, rest) = rest.split_first()?;
+        let odd = n & 0x80 != 0;
+        let len = usize::from(n & 0x7f);
+        let (bytes, rest2) = rest.split_at_checked(len)?;
+        if (odd && len == 0) || Packed::validate(kind, bytes, odd).is_err() {
+            return None;
+        }
+        let off = self.off(rest);
+        Some((
+            rest2,
+            StrRef {
+                off,
+                len: len as u32,
+                kind: StrKind::Packed { kind, odd },
+            },
+        ))
+    }
+
+    /// The common values, inlined: a fast string, or a JID pair of fast strings.
+    #[inline(always)]
+    fn fast_value<'a>(&self, at: &'a [u8]) -> Option<(&'a [u8], ValueRef)> {
+        if at.first() != Some(&tag::JID_PAIR) {
+            return self.fast_str(at).map(|(r, s)| (r, ValueRef::Str(s)));
+        }
+        let after = at.get(1..)?;
+        let (r, user) = if after.first() == Some(&tag::LIST_EMPTY) {
+            (
+                after.get(1..)?,
+                StrRef {
+                    off: 0,
+                    len: 0,
+                    kind: StrKind::Text,
+                },
+            )
+        } else {
+            self.fast_str(after)?
+        };
+        let (r, server) = self.fast_str(r)?;
+        Some((r, ValueRef::Jid(user, server)))
     }
 
     /// A string that must be present and cannot be a JID (descriptions, attribute keys).
     #[inline]
     fn plain_string<'a>(&self, at: &'a [u8], part: Part) -> PResult<'a, StrRef> {
-        if let Some(tok) = self.fast_token(at) {
-            return Ok(tok);
+        if let Some(found) = self.fast_str(at) {
+            return Ok(found);
         }
         match self.string(at, part, false)? {
             (i, Read::Str(s)) => Ok((i, s)),
@@ -422,8 +466,8 @@ impl Ctx {
     /// A value: a string or a JID pair, which must be present.
     #[inline]
     fn value<'a>(&self, at: &'a [u8], part: Part) -> PResult<'a, ValueRef> {
-        if let Some((i, tok)) = self.fast_token(at) {
-            return Ok((i, ValueRef::Str(tok)));
+        if let Some(found) = self.fast_value(at) {
+            return Ok(found);
         }
         match self.string(at, part, true)? {
             (i, Read::Str(s)) => Ok((i, ValueRef::Str(s))),

@@ -1,0 +1,47 @@
+//! Node handling for the legacy WhatsApp Web protocol: typed events from decoded binary nodes
+//! and JSON pushes, and an optional in-memory [`Store`] kept from them.
+//!
+//! This is the sans-IO core of the client: no sockets, no async. Feed it what the session layer
+//! hands up (a decoded [`waweb_binary::Node`] or a JSON [`serde_json::Value`]) and get
+//! [`Event`]s back. Nothing is dropped: unknown input comes back as [`Event::Raw`], input of a
+//! known kind that cannot be read as [`Event::Invalid`] or [`Event::BadMessage`].
+//!
+//! ```
+//! use waweb_binary::Node;
+//! use waweb_client::{Event, Jid, Store, events_from_json, events_from_node};
+//!
+//! let mut store = Store::new();
+//! let chats = Node::new("response").attr("type", "chat").children(vec![
+//!     Node::new("chat").attr("jid", "491701234567@c.us").attr("t", "1600000000")
+//!         .attr("count", "2").attr("name", "Alice"),
+//! ]);
+//! for event in events_from_node(&chats) {
+//!     store.apply(&event);
+//! }
+//! let alice: Jid = "491701234567@s.whatsapp.net".parse()?;
+//! assert_eq!(store.unread_chats().len(), 1);
+//! assert_eq!(store.contact_name(&alice), Some("Alice"));
+//!
+//! let push = serde_json::json!(["Presence", {"id": "491701234567@c.us", "type": "composing"}]);
+//! assert!(matches!(events_from_json(&push).as_slice(), [Event::Presence(_)]));
+//! # Ok::<(), waweb_client::JidError>(())
+//! ```
+//!
+//! The mapping, node by node and push by push, is in `docs/node-handling.md` of the repository.
+
+mod event;
+mod jid;
+mod json;
+mod node;
+mod store;
+
+pub use event::{
+    Ack, AddKind, BadMessage, Battery, Chat, ChatList, ChatRead, ChatUpdate, ChatUpdateKind,
+    Command, ConnInfo, Contact, ContactList, Event, GroupChange, GroupNotification, GroupSource,
+    HandleError, Invalid, ItemRef, Message, MessageBatch, Presence, PresenceKind,
+    ProfilePictureChange, Raw, Receipt, ReceiptSource, StatusChange, StreamState,
+};
+pub use jid::{Jid, JidError, Server};
+pub use json::events_from_json;
+pub use node::{events_from_node, events_from_node_ref};
+pub use store::{DEFAULT_MESSAGES_PER_CHAT, Store};

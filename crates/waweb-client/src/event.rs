@@ -125,6 +125,9 @@ pub struct Contact {
     pub index: Option<String>,
     /// A WhatsApp Business enterprise account (`enterprise="true"`).
     pub enterprise: bool,
+    /// The status (about) text: not in `user` nodes, set by the [`Store`](crate::Store) from
+    /// [`Event::Status`].
+    pub status: Option<String>,
     /// Attributes not listed above, in wire order.
     pub other: Vec<(String, String)>,
 }

@@ -104,6 +104,7 @@ pub(crate) fn contact(node: &Node) -> Result<Contact, HandleError> {
         verify: num(node, "verify"),
         index: s("index"),
         enterprise: flag(node, "enterprise"),
+        status: None,
         other: rest(node, KNOWN),
     })
 }

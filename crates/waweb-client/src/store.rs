@@ -137,8 +137,7 @@ impl Store {
             Event::Status(s) => {
                 let c = self.contacts.entry(s.jid.normalized()).or_default();
                 c.jid.get_or_insert_with(|| s.jid.clone());
-                c.other.retain(|(k, _)| k != "status");
-                c.other.push(("status".to_owned(), s.status.clone()));
+                c.status = Some(s.status.clone());
             }
             Event::Blocklist(list) => self.blocklist = list.clone(),
             Event::Battery(b) => self.battery = Some(*b),
@@ -148,6 +147,12 @@ impl Store {
 
     fn put_contact(&mut self, c: &Contact) {
         if let Some(jid) = &c.jid {
+            let status = self
+                .contacts
+                .get(&jid.normalized())
+                .and_then(|old| old.status.clone());
+            let mut c = c.clone();
+            c.status = c.status.or(status);
             self.contacts.insert(jid.normalized(), c.clone());
             if let Some(entry) = self.chats.get_mut(&jid.normalized())
                 && entry.chat.name.is_none()

@@ -519,14 +519,25 @@ impl Session {
     }
 
     fn handle_json(&mut self, now: Instant, tag: &str, value: Value) {
-        if let Some(p) = self.pending.remove(tag) {
-            return self.handle_reply(now, tag, p.purpose, value);
-        }
         let kind = value
             .as_array()
             .and_then(|a| a.first())
             .and_then(Value::as_str)
             .unwrap_or("");
+        // A command can come on a request's tag: `init` with an old version is answered
+        // `<tag>,["Cmd",{"type":"update"}]`.
+        if kind == "Cmd"
+            && self
+                .pending
+                .get(tag)
+                .is_some_and(|p| p.purpose != Purpose::User)
+        {
+            self.pending.remove(tag);
+            return self.handle_cmd(now, tag, value);
+        }
+        if let Some(p) = self.pending.remove(tag) {
+            return self.handle_reply(now, tag, p.purpose, value);
+        }
         match kind {
             "Conn" => self.handle_conn(&value),
             "Cmd" => self.handle_cmd(now, tag, value),

@@ -542,6 +542,15 @@ fn cmd_update_and_replaced_are_typed() {
         &e[..],
         [Event::Closed(CloseReason::UpdateRequired)]
     ));
+    // The same on the init request's own tag.
+    let mut s = Session::login(cfg(), now, T0, Box::new(TestRng(0))).unwrap();
+    drain(&mut s);
+    s.handle_text(now, &format!(r#"{T0}.--0,["Cmd",{{"type":"update"}}]"#));
+    let (_, e) = drain(&mut s);
+    assert!(
+        matches!(&e[..], [Event::Closed(CloseReason::UpdateRequired)]),
+        "{e:?}"
+    );
 
     let server = FakeServer::new();
     let (mut s, now) = qr_logged_in(&server);

@@ -462,3 +462,88 @@ async fn logout_both_ways() {
     ));
     sim.shutdown().await;
 }
+
+/// Keepalive over real sockets: `?,,` answered `!<ms>`; a reply held back past the deadline means a
+/// dead connection, and the transport restores on a new one.
+#[tokio::test]
+async fn keepalive_and_dead_connection() {
+    let sim = sim_with(|_| {}).await;
+    let (handle, _events, creds) = qr_login(&sim).await;
+    handle.shutdown().await;
+    let mut cfg = config(&sim, Some(creds));
+    cfg.session.keepalive_interval = Duration::from_millis(100);
+    cfg.session.keepalive_timeout = Duration::from_millis(300);
+    let (handle, mut events) = Connection::connect(cfg);
+    let ms = until(&mut events, |e| match e {
+        Event::Session(SEvent::Pong { server_time_ms }) => Some(server_time_ms),
+        _ => None,
+    })
+    .await;
+    assert!(ms > 1_500_000_000_000);
+    sim.faults().delay_replies(Duration::from_secs(2));
+    let reason = until(&mut events, |e| match e {
+        Event::Disconnected { reason, .. } => Some(reason),
+        _ => None,
+    })
+    .await;
+    assert!(
+        matches!(
+            reason,
+            waweb_transport::Disconnect::Session(CloseReason::KeepaliveTimeout)
+        ),
+        "{reason:?}"
+    );
+    sim.faults().delay_replies(Duration::ZERO);
+    let how = until(&mut events, |e| match e {
+        Event::Session(SEvent::LoggedIn { how, .. }) => Some(how),
+        _ => None,
+    })
+    .await;
+    assert_ne!(how, LoginKind::Qr);
+    handle.shutdown().await;
+    sim.shutdown().await;
+}
+
+/// A version the server finds too old: `["Cmd",{"type":"update"}]` is a typed, terminal outcome.
+#[tokio::test]
+async fn old_version_is_told_to_update() {
+    let sim = sim_with(|c| c.min_version = (2, 2200, 0)).await;
+    let (_h, mut events) = Connection::connect(config(&sim, None));
+    assert_eq!(
+        stopped(&mut events).await,
+        StopReason::Session(CloseReason::UpdateRequired)
+    );
+    sim.shutdown().await;
+}
+
+/// Back-pressure: with an event channel of one, a consumer that stops reading loses nothing; the
+/// task just stops reading the socket until the consumer catches up.
+#[tokio::test]
+async fn slow_consumer_gets_back_pressure_not_loss() {
+    let sim = sim_with(|_| {}).await;
+    let (handle, _events, creds) = qr_login(&sim).await;
+    handle.shutdown().await;
+    let mut cfg = config(&sim, Some(creds));
+    cfg.event_capacity = 1;
+    let (handle, mut events) = Connection::connect(cfg);
+    until(&mut events, |e| {
+        matches!(e, Event::Session(SEvent::LoggedIn { .. })).then_some(())
+    })
+    .await;
+    for i in 0..300 {
+        sim.push_message(message(i)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut ids = HashSet::new();
+    tokio::time::timeout(STEP, async {
+        while ids.len() < 300 {
+            if let Some(Event::Session(SEvent::Node { node, .. })) = events.recv().await {
+                ids.extend(message_ids(&node).into_iter().filter(|id| id.len() == 12));
+            }
+        }
+    })
+    .await
+    .expect("all messages after the pause");
+    handle.shutdown().await;
+    sim.shutdown().await;
+}

@@ -104,6 +104,14 @@ pub enum HandleError {
     /// A `message` node has no byte content.
     #[error("message node without bytes")]
     NoBytes,
+    /// An attribute or field has a value this crate does not know.
+    #[error("unexpected {field} {value:?}")]
+    Unexpected {
+        /// The attribute or field.
+        field: &'static str,
+        /// Its value.
+        value: String,
+    },
 }
 
 /// A contact as the contact list and `user` nodes describe it.
@@ -238,6 +246,9 @@ pub enum AddKind {
     Update,
     /// `unread`: unread messages.
     Unread,
+    /// Not an `action` but `response type=message`: the answer to a history query
+    /// (`query type=message kind=before|after`), with the same `message` children.
+    Response,
     /// No `add` attribute.
     None,
     /// Another value.
@@ -411,6 +422,8 @@ pub struct Receipt {
     pub participant: Option<Jid>,
     /// `t`: seconds since the epoch.
     pub t: Option<u64>,
+    /// `owner` (binary): `true` when the messages are our own.
+    pub from_me: Option<bool>,
     /// Where it came from.
     pub source: ReceiptSource,
 }
@@ -488,7 +501,8 @@ pub enum ChatUpdateKind {
     Clear(Vec<ItemRef>),
     /// `delete`: the chat was deleted.
     Delete,
-    /// `spam`: reported as spam.
+    /// `spam`: a chat from a number not in the address book appeared (whatsappweb-rs reads it as
+    /// "chat added"; the web client shows its report-spam bar for it).
     Spam,
     /// Another `type`.
     Other(String),
@@ -528,12 +542,18 @@ pub enum GroupSource {
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum GroupChange {
-    /// Created, with its subject.
+    /// Created (`create`), or this account was added to it (`introduce`).
     Create {
         /// The subject.
         subject: Option<String>,
-        /// Initial members, when given.
+        /// Creation time, seconds since the epoch (`creation`).
+        creation: Option<u64>,
+        /// Admins (`admins`).
+        admins: Vec<Jid>,
+        /// Other members (`regulars`, or `participants`).
         participants: Vec<Jid>,
+        /// `introduce` rather than `create`: the group existed, we were added.
+        introduced: bool,
     },
     /// New subject.
     Subject(String),
@@ -586,6 +606,8 @@ pub struct ProfilePictureChange {
     pub jid: Jid,
     /// The picture's `tag`, when sent.
     pub tag: Option<String>,
+    /// `tag:"removed"`: the picture was removed.
+    pub removed: bool,
 }
 
 /// `["Status",{id, status}]`: a status (about) text changed.

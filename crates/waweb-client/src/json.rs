@@ -159,6 +159,7 @@ fn receipt(kind: &str, o: &Map<String, Value>) -> Result<Option<Receipt>, Handle
         to: opt_jid_field(o, "to")?,
         participant: opt_jid_field(o, "participant")?,
         t: u64_field(o, "t"),
+        from_me: None,
         source: if kind == "MsgInfo" {
             ReceiptSource::MsgInfo
         } else {
@@ -202,16 +203,24 @@ fn group(o: &Map<String, Value>) -> Result<Option<GroupNotification>, HandleErro
     };
     let empty = Map::new();
     let detail = data.get(2).and_then(Value::as_object).unwrap_or(&empty);
-    let participants = || -> Result<Vec<Jid>, HandleError> {
-        match detail.get("participants").and_then(Value::as_array) {
-            Some(list) => jid_list(list, "participants"),
+    let list = |field: &'static str| -> Result<Vec<Jid>, HandleError> {
+        match detail.get(field).and_then(Value::as_array) {
+            Some(list) => jid_list(list, field),
             None => Ok(Vec::new()),
         }
     };
+    let participants = || list("participants");
     let change = match action {
-        "create" => GroupChange::Create {
+        "create" | "introduce" => GroupChange::Create {
             subject: str_field(detail, "subject").map(str::to_owned),
-            participants: participants()?,
+            creation: u64_field(detail, "creation"),
+            admins: list("admins")?,
+            participants: {
+                let mut p = list("regulars")?;
+                p.extend(participants()?);
+                p
+            },
+            introduced: action == "introduce",
         },
         "subject" => GroupChange::Subject(
             str_field(detail, "subject")
@@ -259,6 +268,7 @@ fn cmd(o: &Map<String, Value>) -> Result<Event, HandleError> {
                 Some(Value::Number(n)) => Some(n.to_string()),
                 _ => None,
             },
+            removed: str_field(o, "tag") == Some("removed"),
         }),
         Some("challenge") => Event::Command(Command::Challenge(
             str_field(o, "challenge")

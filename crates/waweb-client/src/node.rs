@@ -23,9 +23,10 @@ pub fn events_from_node(node: &Node) -> Vec<Event> {
         "response" => match node.get_attr("type") {
             Some("contacts") => contacts(node, &mut out),
             Some("chat") => chats(node, &mut out),
+            Some("message") => action(node, AddKind::Response, &mut out),
             _ => out.push(raw(node.clone(), None)),
         },
-        "action" => action(node, &mut out),
+        "action" => action(node, AddKind::from_attr(node.get_attr("add")), &mut out),
         _ => out.push(raw(node.clone(), None)),
     }
     out
@@ -185,8 +186,7 @@ fn chats(node: &Node, out: &mut Vec<Event>) {
     out.extend(rest);
 }
 
-fn action(node: &Node, out: &mut Vec<Event>) {
-    let add = AddKind::from_attr(node.get_attr("add"));
+fn action(node: &Node, add: AddKind, out: &mut Vec<Event>) {
     let children = node.child_nodes();
     if children.is_empty() {
         out.push(raw(node.clone(), None));
@@ -283,10 +283,16 @@ fn message(node: &Node) -> Result<Message, HandleError> {
 
 fn received(node: &Node) -> Result<Receipt, HandleError> {
     let ack = match node.get_attr("type") {
+        None | Some("message") => Ack::Delivered,
         Some("error") => Ack::Error,
         Some("read") => Ack::Read,
         Some("played") => Ack::Played,
-        _ => Ack::Delivered,
+        Some(other) => {
+            return Err(HandleError::Unexpected {
+                field: "type",
+                value: other.to_owned(),
+            });
+        }
     };
     let id = node
         .get_attr("index")
@@ -298,6 +304,7 @@ fn received(node: &Node) -> Result<Receipt, HandleError> {
         to: opt_jid_attr(node, "jid")?,
         participant: opt_jid_attr(node, "participant")?,
         t: num(node, "t"),
+        from_me: node.get_attr("owner").map(|o| o == "true"),
         source: ReceiptSource::Received,
     })
 }
@@ -354,7 +361,10 @@ pub(crate) fn stub_group_event(m: &Message) -> Option<GroupNotification> {
     let change = match stub {
         StubType::GroupCreate => GroupChange::Create {
             subject: first,
+            creation: Some(m.timestamp),
+            admins: Vec::new(),
             participants: Vec::new(),
+            introduced: false,
         },
         StubType::GroupChangeSubject => GroupChange::Subject(first.unwrap_or_default()),
         StubType::GroupChangeDescription => GroupChange::Description(first),

@@ -107,7 +107,12 @@ impl Store {
                     ChatUpdateKind::Unarchive => entry.chat.archive = false,
                     ChatUpdateKind::Pin(at) => entry.chat.pin = *at,
                     ChatUpdateKind::Mute(until) => entry.chat.mute = *until,
-                    ChatUpdateKind::Spam => entry.chat.spam = true,
+                    // The chat now exists; the flag only when the node says so.
+                    ChatUpdateKind::Spam
+                        if u.attrs.iter().any(|(k, v)| k == "spam" && v == "true") =>
+                    {
+                        entry.chat.spam = true;
+                    }
                     ChatUpdateKind::Clear(items) if items.is_empty() => entry.messages.clear(),
                     ChatUpdateKind::Clear(items) => entry
                         .messages

@@ -259,6 +259,7 @@ fn message_with_bad_remote_jid_is_an_error_event() {
 fn binary_received_receipts() {
     for (ty, ack) in [
         (None, Ack::Delivered),
+        (Some("message"), Ack::Delivered),
         (Some("read"), Ack::Read),
         (Some("played"), Ack::Played),
         (Some("error"), Ack::Error),
@@ -267,6 +268,7 @@ fn binary_received_receipts() {
             .attr("index", "3EB0AA")
             .attr("jid", "491701234567@c.us")
             .attr("participant", "491709999999@c.us")
+            .attr("owner", "true")
             .attr("t", "1600000000");
         if let Some(ty) = ty {
             r = r.attr("type", ty);
@@ -279,8 +281,19 @@ fn binary_received_receipts() {
         assert_eq!(rec.to, Some(jid("491701234567@c.us")));
         assert_eq!(rec.participant, Some(jid("491709999999@c.us")));
         assert_eq!(rec.t, Some(1_600_000_000));
+        assert_eq!(rec.from_me, Some(true));
         assert_eq!(rec.source, ReceiptSource::Received);
     }
+    let odd = Node::new("received")
+        .attr("index", "X")
+        .attr("type", "weird");
+    let Event::Invalid(inv) = one(events_from_node(&action("relay", vec![odd]))) else {
+        panic!()
+    };
+    assert!(matches!(
+        inv.error,
+        HandleError::Unexpected { field: "type", .. }
+    ));
 }
 
 #[test]
@@ -503,10 +516,25 @@ fn group_notifications_from_json() {
     let ps = || vec![jid(p[0]), jid(p[1])];
     let cases = vec![
         (
-            json!(["create", actor, {"subject": "Team", "s_t": 1600000000, "participants": p}]),
+            json!(["create", actor, {"subject": "Team", "creation": 1600000000, "s_o": actor,
+                "s_t": 1600000000, "admins": [actor], "regulars": p}]),
             GroupChange::Create {
                 subject: Some("Team".into()),
+                creation: Some(1_600_000_000),
+                admins: vec![jid(actor)],
                 participants: ps(),
+                introduced: false,
+            },
+        ),
+        (
+            json!(["introduce", actor, {"subject": "Old", "creation": 1500000000,
+                "admins": [actor], "regulars": [p[0]]}]),
+            GroupChange::Create {
+                subject: Some("Old".into()),
+                creation: Some(1_500_000_000),
+                admins: vec![jid(actor)],
+                participants: vec![jid(p[0])],
+                introduced: true,
             },
         ),
         (
@@ -590,7 +618,10 @@ fn group_notifications_from_relayed_stub_messages() {
             stub(StubType::GroupCreate, &["Team"]),
             GroupChange::Create {
                 subject: Some("Team".into()),
+                creation: Some(1_600_000_000),
+                admins: vec![],
                 participants: vec![],
+                introduced: false,
             },
         ),
         (
@@ -652,6 +683,13 @@ fn profile_picture_change() {
     };
     assert_eq!(p.jid, jid("491701234567@c.us"));
     assert_eq!(p.tag.as_deref(), Some("1600000000"));
+    assert!(!p.removed);
+    let Event::ProfilePicture(p) = one_json(json!(["Cmd", {"type": "picture",
+        "jid": "4917-1500000000@g.us", "tag": "removed"}]))
+    else {
+        panic!()
+    };
+    assert!(p.removed);
 }
 
 #[test]
@@ -777,4 +815,16 @@ fn borrowed_nodes_work_too() {
             ..
         })
     ));
+}
+
+#[test]
+fn history_query_response_is_a_message_batch() {
+    let node = Node::new("response").attr("type", "message").children(vec![
+        Node::new("message").bytes(incoming("491701234567@s.whatsapp.net", "H1", 5, "old")),
+    ]);
+    let Event::Messages(batch) = one(events_from_node(&node)) else {
+        panic!()
+    };
+    assert_eq!(batch.add, AddKind::Response);
+    assert_eq!(batch.messages[0].text(), Some("old"));
 }

@@ -5,7 +5,7 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt as _, StreamExt as _};
 use tokio::net::TcpStream;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
@@ -30,38 +30,52 @@ struct Driver {
     creds: Option<Credentials>,
     events: mpsc::Sender<Event>,
     attempt: u32,
-    shutdown_ack: Option<oneshot::Sender<()>>,
+    stop: watch::Receiver<bool>,
 }
 
 pub(crate) async fn run(
     config: Config,
     mut cmds: mpsc::Receiver<Command>,
     events: mpsc::Sender<Event>,
+    stop: watch::Receiver<bool>,
+    done: watch::Sender<bool>,
 ) {
     let mut d = Driver {
         creds: config.credentials.clone(),
         config,
         events,
         attempt: 0,
-        shutdown_ack: None,
+        stop,
     };
-    let stop = d.main(&mut cmds).await;
-    tracing::debug!(?stop, "connection task stops");
-    let _ = d.events.send(Event::Stopped(stop)).await;
-    if let Some(ack) = d.shutdown_ack.take() {
-        let _ = ack.send(());
+    let reason = d.main(&mut cmds).await;
+    tracing::debug!(?reason, "connection task stops");
+    if *d.stop.borrow() {
+        // Shutdown was asked for: do not wait for a consumer that may not read any more.
+        let _ = d.events.try_send(Event::Stopped(reason));
+    } else {
+        let _ = d.events.send(Event::Stopped(reason)).await;
     }
+    done.send_replace(true);
 }
 
 impl Driver {
+    /// Sends an event, waiting while the channel is full (back-pressure); fails when the consumer
+    /// is gone or shutdown is asked for.
     async fn emit(&self, ev: Event) -> Result<(), ()> {
-        self.events.send(ev).await.map_err(|_| ())
+        tokio::select! {
+            r = self.events.send(ev) => r.map_err(|_| ()),
+            _ = stop_requested(self.stop.clone()) => Err(()),
+        }
     }
 
     async fn main(&mut self, cmds: &mut mpsc::Receiver<Command>) -> StopReason {
         loop {
             let restoring = self.creds.is_some();
-            let why = match self.connect().await {
+            let connected = tokio::select! {
+                r = self.connect() => r,
+                _ = stop_requested(self.stop.clone()) => return StopReason::Shutdown,
+            };
+            let why = match connected {
                 Err(e) => Disconnect::Connect(e),
                 Ok(ws) => {
                     let attempt = self.attempt;
@@ -106,12 +120,9 @@ impl Driver {
             loop {
                 tokio::select! {
                     () = &mut sleep => break,
+                    _ = stop_requested(self.stop.clone()) => return StopReason::Shutdown,
                     cmd = cmds.recv() => match cmd {
                         None => return StopReason::Shutdown,
-                        Some(Command::Shutdown(ack)) => {
-                            self.shutdown_ack = Some(ack);
-                            return StopReason::Shutdown;
-                        }
                         Some(Command::Logout(r)) => {
                             let res = self.http_logout().await;
                             let ok = res.is_ok();
@@ -264,6 +275,10 @@ impl Driver {
             };
             tokio::select! {
                 biased;
+                _ = stop_requested(self.stop.clone()) => {
+                    close_socket(&mut sink).await;
+                    return Outcome::Stop(StopReason::Shutdown);
+                }
                 msg = stream.next() => match msg {
                     Some(Ok(Message::Text(t))) => session.handle_text(Instant::now(), t.as_str()),
                     Some(Ok(Message::Binary(b))) => session.handle_binary(Instant::now(), &b),
@@ -279,11 +294,6 @@ impl Driver {
                     match cmd {
                         None => {
                             close_socket(&mut sink).await;
-                            return Outcome::Stop(StopReason::Shutdown);
-                        }
-                        Some(Command::Shutdown(ack)) => {
-                            close_socket(&mut sink).await;
-                            self.shutdown_ack = Some(ack);
                             return Outcome::Stop(StopReason::Shutdown);
                         }
                         Some(Command::Json(v, r)) => match session.send_json(now, &v) {
@@ -348,4 +358,17 @@ async fn close_socket(sink: &mut futures_util::stream::SplitSink<Ws, Message>) {
         let _ = sink.close().await;
     })
     .await;
+}
+
+/// Resolves once shutdown is asked for (never, if every handle is gone: then the command channel
+/// closes instead).
+async fn stop_requested(mut rx: watch::Receiver<bool>) {
+    loop {
+        if *rx.borrow_and_update() {
+            return;
+        }
+        if rx.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
 }

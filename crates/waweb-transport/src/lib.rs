@@ -42,7 +42,9 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot};
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot, watch};
 use waweb_binary::Node;
 use waweb_session::{CloseReason, Credentials, Flags, Metric, Reply};
 
@@ -213,7 +215,6 @@ pub(crate) enum Command {
     },
     Credentials(oneshot::Sender<Option<Credentials>>),
     Logout(oneshot::Sender<Result<(), Error>>),
-    Shutdown(oneshot::Sender<()>),
 }
 
 /// Entry point.
@@ -227,15 +228,27 @@ impl Connection {
     pub fn connect(config: Config) -> (Handle, Events) {
         let (cmd_tx, cmd_rx) = mpsc::channel(config.command_capacity.max(1));
         let (ev_tx, ev_rx) = mpsc::channel(config.event_capacity.max(1));
-        tokio::spawn(driver::run(config, cmd_rx, ev_tx));
-        (Handle { tx: cmd_tx }, Events { rx: ev_rx })
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let (done_tx, done_rx) = watch::channel(false);
+        tokio::spawn(driver::run(config, cmd_rx, ev_tx, stop_rx, done_tx));
+        let handle = Handle {
+            tx: cmd_tx,
+            stop: Arc::new(stop_tx),
+            done: done_rx,
+        };
+        (handle, Events { rx: ev_rx })
     }
 }
 
-/// Sends commands to the connection task. Cheap to clone.
+/// Sends commands to the connection task. Cheap to clone; when every handle is dropped the task
+/// shuts down.
 #[derive(Clone, Debug)]
 pub struct Handle {
     tx: mpsc::Sender<Command>,
+    /// Shutdown request: works even while the task waits for a full event channel.
+    stop: Arc<watch::Sender<bool>>,
+    /// Set when the task has stopped.
+    done: watch::Receiver<bool>,
 }
 
 impl Handle {
@@ -314,9 +327,12 @@ impl Handle {
         self.call(Command::Logout).await?
     }
 
-    /// Closes the connection cleanly and stops the task; returns when it has stopped.
+    /// Closes the connection cleanly (websocket close frame) and stops the task; returns when it
+    /// has stopped. Works even when nobody reads the events.
     pub async fn shutdown(&self) {
-        let _ = self.call(Command::Shutdown).await;
+        self.stop.send_replace(true);
+        let mut done = self.done.clone();
+        let _ = done.wait_for(|d| *d).await;
     }
 }
 

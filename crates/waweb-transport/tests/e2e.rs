@@ -547,3 +547,30 @@ async fn slow_consumer_gets_back_pressure_not_loss() {
     handle.shutdown().await;
     sim.shutdown().await;
 }
+
+/// A clean shutdown needs no reader: it completes while the event channel is full.
+#[tokio::test]
+async fn shutdown_with_a_full_event_channel() {
+    let sim = sim_with(|_| {}).await;
+    let (handle, _events, creds) = qr_login(&sim).await;
+    handle.shutdown().await;
+    let mut cfg = config(&sim, Some(creds.clone()));
+    cfg.event_capacity = 1;
+    let (handle, mut events) = Connection::connect(cfg);
+    until(&mut events, |e| {
+        matches!(e, Event::Session(SEvent::LoggedIn { .. })).then_some(())
+    })
+    .await;
+    for i in 0..50 {
+        sim.push_message(message(i)).await.unwrap();
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    tokio::time::timeout(STEP, handle.shutdown())
+        .await
+        .expect("shutdown returns without a reader");
+    assert!(handle.credentials().await.is_err(), "the task has stopped");
+    // The simulator saw the client go.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert!(!sim.client(&creds.client_id).unwrap().connected);
+    sim.shutdown().await;
+}

@@ -36,3 +36,25 @@ pub(crate) async fn connect(
         .await
         .map_err(|e| Error::Logout(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
+
+    #[test]
+    fn client_config_uses_ring_and_the_web_pki_roots() {
+        let cfg = super::client_config().unwrap();
+        // Built once and shared.
+        assert!(std::sync::Arc::ptr_eq(
+            &cfg,
+            &super::client_config().unwrap()
+        ));
+        assert!(cfg.crypto_provider().cipher_suites.len() >= 3);
+        assert!(!webpki_roots::TLS_SERVER_ROOTS.is_empty());
+    }
+}

@@ -792,3 +792,45 @@ fn conn_with_a_forged_secret_is_refused() {
         "{e:?}"
     );
 }
+
+#[test]
+fn server_disconnect_and_login_step_timeouts() {
+    let server = FakeServer::new();
+    let (mut s, now) = qr_logged_in(&server);
+    s.handle_text(now, r#"x,["Cmd",{"type":"disconnect"}]"#);
+    let (_, e) = drain(&mut s);
+    assert!(matches!(&e[..], [Event::Closed(CloseReason::Disconnected)]));
+    assert!(CloseReason::Disconnected.is_terminal());
+
+    // A reref that gets no reply.
+    let now = Instant::now();
+    let mut s = Session::login(cfg(), now, T0, Box::new(TestRng(0))).unwrap();
+    drain(&mut s);
+    s.handle_text(
+        now,
+        &format!(r#"{T0}.--0,{{"status":200,"ref":"r","ttl":1000}}"#),
+    );
+    drain(&mut s);
+    let t1 = now + Duration::from_secs(1);
+    s.handle_timeout(t1);
+    drain(&mut s);
+    s.handle_timeout(t1 + Duration::from_secs(20));
+    let (_, e) = drain(&mut s);
+    assert!(
+        matches!(e.last(), Some(Event::Closed(CloseReason::Timeout("reref")))),
+        "{e:?}"
+    );
+
+    // A login that gets no reply (and no Conn): the request deadline comes first.
+    let mut s =
+        Session::restore(cfg(), now, T0, server.credentials(), Box::new(TestRng(0))).unwrap();
+    drain(&mut s);
+    s.handle_text(now, &format!(r#"{T0}.--0,{{"status":200}}"#));
+    s.handle_timeout(now + Duration::from_secs(20));
+    let (_, e) = drain(&mut s);
+    assert!(
+        matches!(e.last(), Some(Event::Closed(CloseReason::Timeout("login")))),
+        "{e:?}"
+    );
+    assert_eq!(s.poll_timeout(), None);
+}

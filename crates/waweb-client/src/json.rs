@@ -234,8 +234,12 @@ fn group(o: &Map<String, Value>) -> Result<Option<GroupNotification>, HandleErro
         "promote" => GroupChange::Promote(participants()?),
         "demote" => GroupChange::Demote(participants()?),
         "leave" => GroupChange::Leave(participants()?),
-        "announce" => GroupChange::Announce(flag(detail, "announce")),
-        "restrict" => GroupChange::Restrict(flag(detail, "restrict")),
+        "announce" | "announcement" => {
+            GroupChange::Announce(flag(detail, "announce") || flag(detail, "value"))
+        }
+        "restrict" | "locked" => {
+            GroupChange::Restrict(flag(detail, "restrict") || flag(detail, "value"))
+        }
         other => GroupChange::Other {
             action: other.to_owned(),
             data: Value::from(data.iter().skip(1).cloned().collect::<Vec<_>>()),

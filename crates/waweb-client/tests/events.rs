@@ -566,6 +566,14 @@ fn group_notifications_from_json() {
             GroupChange::Announce(true),
         ),
         (
+            json!(["announcement", actor, {"value": "true"}]),
+            GroupChange::Announce(true),
+        ),
+        (
+            json!(["locked", actor, {"value": "on"}]),
+            GroupChange::Restrict(true),
+        ),
+        (
             json!(["restrict", actor, {"restrict": "false"}]),
             GroupChange::Restrict(false),
         ),

@@ -20,6 +20,8 @@ struct Cli {
 enum Command {
     /// Decode binary nodes (hex or base64) and print them as JSON `[description, attrs, content]`.
     Decode(DecodeArgs),
+    /// Run the loopback simulator of the server and the phone (see docs/simulator.md).
+    Sim(waweb_sim::SimArgs),
 }
 
 /// Arguments of `waweb decode`.
@@ -45,6 +47,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Decode(args) => run_decode(&args),
+        Command::Sim(args) => waweb_sim::run_cli_blocking(args)
+            .map(|()| ExitCode::SUCCESS)
+            .map_err(Into::into),
     };
     match result {
         Ok(code) => code,

@@ -1,5 +1,6 @@
 //! The typed events the handler produces.
 
+use serde::{Serialize, Serializer};
 use waweb_binary::Node;
 use waweb_proto::Unknown;
 use waweb_proto::proto::WebMessageInfo;
@@ -12,7 +13,8 @@ use crate::jid::{Jid, JidError};
 /// [`events_from_json`](crate::events_from_json); nothing they receive is dropped: what they do not
 /// understand arrives as [`Event::Raw`], what they understand but cannot read as
 /// [`Event::Invalid`] or [`Event::BadMessage`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "event", content = "data", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Event {
     /// The contact list: `response type=contacts` with `user` children.
@@ -60,7 +62,8 @@ pub enum Event {
 }
 
 /// Input the handler did not understand, kept whole.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Raw {
     /// A binary node. For a child of `action`, `parent` holds the `action`'s attributes.
@@ -75,7 +78,7 @@ pub enum Raw {
 }
 
 /// Input of a known kind that could not be read.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Invalid {
     /// What was wrong.
     pub error: HandleError,
@@ -115,7 +118,7 @@ pub enum HandleError {
 }
 
 /// A contact as the contact list and `user` nodes describe it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Contact {
     /// The contact's JID (as sent, usually `c.us`).
     pub jid: Option<Jid>,
@@ -153,7 +156,7 @@ impl Contact {
 }
 
 /// The contact list (`response type=contacts`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ContactList {
     /// The list's `checksum` attribute.
     pub checksum: Option<String>,
@@ -164,7 +167,7 @@ pub struct ContactList {
 }
 
 /// A chat as the chat list describes it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Chat {
     /// The chat's JID.
     pub jid: Jid,
@@ -220,7 +223,7 @@ impl Chat {
 }
 
 /// The chat list (`response type=chat`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct ChatList {
     /// The response's `status` attribute.
     pub status: Option<String>,
@@ -231,7 +234,8 @@ pub struct ChatList {
 }
 
 /// The `add` attribute of an `action` node: why these messages are sent.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum AddKind {
     /// `last`: the last messages of every chat, after login.
@@ -273,7 +277,7 @@ impl AddKind {
 }
 
 /// A decoded message with its key read into typed fields.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Message {
     /// The chat (`key.remoteJid`).
     pub chat: Jid,
@@ -288,6 +292,7 @@ pub struct Message {
     /// The whole message.
     pub info: WebMessageInfo,
     /// Fields and enum values the schema does not know (decoding did not fail on them).
+    #[serde(serialize_with = "display_all")]
     pub unknowns: Vec<Unknown>,
 }
 
@@ -306,7 +311,7 @@ impl Message {
 }
 
 /// The messages of one `action` node.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct MessageBatch {
     /// Why they were sent.
     pub add: AddKind,
@@ -317,7 +322,7 @@ pub struct MessageBatch {
 }
 
 /// A `message` child that could not be read: the error and the node itself.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct BadMessage {
     /// The enclosing `action`'s `add`.
     pub add: AddKind,
@@ -333,7 +338,8 @@ pub struct BadMessage {
 ///
 /// JSON acks carry `ack` = status − 1 (`-1` error … `4` played); `WebMessageInfo.status` carries the
 /// status itself (0 error … 5 played).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Ack {
     /// Failed (`ack -1`, status 0).
@@ -394,7 +400,8 @@ impl Ack {
 }
 
 /// Where a receipt came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ReceiptSource {
     /// JSON `["Msg",{cmd:"ack"...}]` (one id).
@@ -408,7 +415,7 @@ pub enum ReceiptSource {
 }
 
 /// A receipt: these message ids reached this status.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Receipt {
     /// The message ids.
     pub ids: Vec<String>,
@@ -429,7 +436,7 @@ pub struct Receipt {
 }
 
 /// A chat marked read or unread (binary `read{jid, type}`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ChatRead {
     /// The chat.
     pub jid: Jid,
@@ -438,7 +445,8 @@ pub struct ChatRead {
 }
 
 /// A presence kind (`type` of a `Presence` push).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum PresenceKind {
     /// `available`: online.
@@ -456,7 +464,7 @@ pub enum PresenceKind {
 }
 
 /// A presence push: `["Presence",{id, participant?, type, t?, deny?}]`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Presence {
     /// `id`: the contact, or the group the presence is shown in.
     pub id: Jid,
@@ -471,7 +479,7 @@ pub struct Presence {
 }
 
 /// The phone's battery: `battery{value, live, powersave}`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Battery {
     /// Percent (`value`).
     pub percent: Option<u8>,
@@ -482,7 +490,8 @@ pub struct Battery {
 }
 
 /// What happened to a chat (`type` of a `chat` child of `action`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ChatUpdateKind {
     /// `archive`.
@@ -509,7 +518,7 @@ pub enum ChatUpdateKind {
 }
 
 /// A message named by an `item` child: `index` is its id, `owner` whether it is our own.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ItemRef {
     /// The message id (`index`).
     pub id: String,
@@ -518,7 +527,7 @@ pub struct ItemRef {
 }
 
 /// A chat update (binary `chat{type, jid, ...}` child of `action`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ChatUpdate {
     /// The chat.
     pub jid: Jid,
@@ -529,7 +538,8 @@ pub struct ChatUpdate {
 }
 
 /// Where a group notification came from.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum GroupSource {
     /// JSON `["Chat",{id, cmd:"action", data:[...]}]`.
@@ -539,7 +549,8 @@ pub enum GroupSource {
 }
 
 /// What changed in a group.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum GroupChange {
     /// Created (`create`), or this account was added to it (`introduce`).
@@ -585,7 +596,7 @@ pub enum GroupChange {
 }
 
 /// A group notification.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct GroupNotification {
     /// The group.
     pub group: Jid,
@@ -600,7 +611,7 @@ pub struct GroupNotification {
 }
 
 /// `["Cmd",{type:"picture", jid, tag?}]`: a profile picture changed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ProfilePictureChange {
     /// Whose picture (a user or group).
     pub jid: Jid,
@@ -611,7 +622,7 @@ pub struct ProfilePictureChange {
 }
 
 /// `["Status",{id, status}]`: a status (about) text changed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct StatusChange {
     /// Whose status.
     pub jid: Jid,
@@ -620,7 +631,8 @@ pub struct StatusChange {
 }
 
 /// A server command (`["Cmd",{type, ...}]`, other than `picture`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Command {
     /// `type:"challenge"`: sign `challenge` (base64) with the MAC key and answer.
@@ -638,7 +650,7 @@ pub enum Command {
 
 /// The readable part of `["Conn",{...}]`. The tokens and `secret` are left to the session layer
 /// and not copied here.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ConnInfo {
     /// Our own JID (`wid`).
     pub wid: Option<Jid>,
@@ -655,10 +667,21 @@ pub struct ConnInfo {
 }
 
 /// `["Stream", kind, ...]`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct StreamState {
     /// `update`, `asleep`, ...
     pub kind: String,
     /// The remaining elements.
     pub rest: Vec<serde_json::Value>,
+}
+
+impl Serialize for HandleError {
+    /// As its message.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+fn display_all<S: Serializer>(items: &[Unknown], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(items.iter().map(ToString::to_string))
 }

@@ -133,6 +133,13 @@ impl fmt::Display for Jid {
     }
 }
 
+impl serde::Serialize for Jid {
+    /// As `user@server`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
 impl FromStr for Jid {
     type Err = JidError;
 

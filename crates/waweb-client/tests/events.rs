@@ -836,3 +836,44 @@ fn history_query_response_is_a_message_batch() {
     assert_eq!(batch.add, AddKind::Response);
     assert_eq!(batch.messages[0].text(), Some("old"));
 }
+
+#[test]
+fn events_serialize_as_json_lines() {
+    let r = one_json(json!(["Msg", {"cmd": "ack", "id": "3EB0AA", "ack": 3,
+        "from": "491700000000@c.us", "to": "491701234567@c.us", "t": 5}]));
+    assert_eq!(
+        serde_json::to_value(&r).unwrap(),
+        json!({"event": "receipt", "data": {"ids": ["3EB0AA"], "ack": "read",
+            "from": "491700000000@c.us", "to": "491701234567@c.us", "participant": null,
+            "t": 5, "from_me": null, "source": "msg_ack"}})
+    );
+    let node = action(
+        "relay",
+        vec![Node::new("message").bytes(incoming("4917@s.whatsapp.net", "M", 7, "hey"))],
+    );
+    let v = serde_json::to_value(one(events_from_node(&node))).unwrap();
+    assert_eq!(v["event"], "messages");
+    assert_eq!(v["data"]["add"], "relay");
+    assert_eq!(v["data"]["messages"][0]["chat"], "4917@s.whatsapp.net");
+    assert_eq!(
+        v["data"]["messages"][0]["info"]["message"]["conversation"],
+        "hey"
+    );
+    let bad = action("relay", vec![Node::new("message").bytes(vec![0xff])]);
+    // The (empty) batch still comes first: it carries `add` and `last`.
+    let events = events_from_node(&bad);
+    assert!(matches!(&events[0], Event::Messages(b) if b.messages.is_empty()));
+    let v = serde_json::to_value(&events[1]).unwrap();
+    assert_eq!(v["event"], "bad_message");
+    assert!(
+        v["data"]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("message does not decode")
+    );
+    let raw = serde_json::to_value(one(events_from_node(&Node::new("x")))).unwrap();
+    assert_eq!(
+        raw,
+        json!({"event": "raw", "data": {"node": {"node": ["x", {}, null], "parent": null}}})
+    );
+}

@@ -371,8 +371,8 @@ impl Ack {
         })
     }
 
-    /// From `WebMessageInfo.status`; unknown values read as [`Ack::Error`] only for 0, otherwise
-    /// the nearest known (values above 5 as [`Ack::Played`]).
+    /// From `WebMessageInfo.status` (0 error … 5 played); values below 0 read as
+    /// [`Ack::Error`], values above 5 as [`Ack::Played`].
     #[must_use]
     pub fn from_status(status: i32) -> Self {
         match status {

@@ -6,6 +6,8 @@ use crate::event::{
     Ack, Battery, Chat, ChatUpdateKind, Contact, Event, GroupChange, Message, Presence,
 };
 use crate::jid::Jid;
+use waweb_proto::proto::protocol_message::Type as ProtocolType;
+use waweb_proto::proto::web_message_info::StubType;
 
 /// Messages kept per chat unless [`Store::with_cap`] says otherwise.
 pub const DEFAULT_MESSAGES_PER_CHAT: usize = 100;
@@ -170,6 +172,15 @@ impl Store {
     fn put_message(&mut self, m: &Message, live: bool) {
         let cap = self.cap;
         let entry = self.entry(&m.chat);
+        if let Some(target) = revoked_id(m) {
+            // "Delete for everyone": the target keeps its place but loses its content and becomes
+            // a REVOKE stub, as on the phone; the protocol message itself is not kept.
+            if let Some(old) = entry.messages.iter_mut().find(|o| o.id == target) {
+                old.info.message = None;
+                old.info.message_stub_type = Some(StubType::Revoke as i32);
+            }
+            return;
+        }
         if let Some(old) = entry.messages.iter_mut().find(|o| o.id == m.id) {
             *old = m.clone();
             return;
@@ -288,4 +299,18 @@ impl Store {
     pub fn battery(&self) -> Option<Battery> {
         self.battery
     }
+}
+
+/// The id of the message `m` revokes, when `m` is a REVOKE protocol message (also inside a
+/// wrapper such as an ephemeral message).
+fn revoked_id(m: &Message) -> Option<&str> {
+    let msg = m.info.message.as_ref()?;
+    let protocol = msg
+        .protocol_message
+        .as_ref()
+        .or_else(|| msg.inner()?.protocol_message.as_ref())?;
+    if protocol.r#type? != ProtocolType::Revoke as i32 {
+        return None;
+    }
+    protocol.key.as_ref()?.id.as_deref()
 }

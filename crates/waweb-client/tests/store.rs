@@ -295,3 +295,48 @@ fn presence_group_subject_blocklist_battery_status() {
     let alice = store.contact(&jid(ALICE)).unwrap();
     assert_eq!(alice.status.as_deref(), Some("Away"));
 }
+
+#[test]
+fn revoke_turns_the_target_into_a_stub() {
+    let mut store = setup();
+    feed(
+        &mut store,
+        &Node::new("action")
+            .attr("add", "relay")
+            .children(vec![msg(ALICE, "GONE", 40, false)]),
+    );
+    let revoke = WebMessageInfo {
+        key: proto::MessageKey {
+            remote_jid: Some(ALICE.into()),
+            from_me: Some(false),
+            id: Some("REVOKER".into()),
+            participant: None,
+        },
+        message_timestamp: Some(41),
+        message: Some(proto::Message {
+            protocol_message: Some(proto::ProtocolMessage {
+                key: Some(proto::MessageKey {
+                    remote_jid: Some(ALICE.into()),
+                    from_me: Some(false),
+                    id: Some("GONE".into()),
+                    participant: None,
+                }),
+                r#type: Some(proto::protocol_message::Type::Revoke as i32),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }),
+        ..WebMessageInfo::default()
+    };
+    feed(
+        &mut store,
+        &Node::new("action")
+            .attr("add", "relay")
+            .children(vec![Node::new("message").bytes(revoke.encode_to_vec())]),
+    );
+    let gone = store.message(&jid(ALICE), "GONE").unwrap();
+    assert!(gone.info.message.is_none());
+    assert_eq!(gone.info.message_stub_type, Some(1));
+    assert!(store.message(&jid(ALICE), "REVOKER").is_none());
+    assert_eq!(store.last_messages(&jid(ALICE), 10).len(), 1);
+}

@@ -424,3 +424,114 @@ async fn account_files_parse_and_the_sample_is_complete() {
     assert_eq!(min.platform, "android");
     assert!(Account::load("/nonexistent/account.json").is_err());
 }
+
+async fn paired(sim: &waweb_sim::SimHandle) -> (common::Client, String, String) {
+    let mut c = connect(sim).await;
+    let conn = c.login(sim).await;
+    c.skip_burst().await;
+    let ct = conn["clientToken"].as_str().unwrap().to_owned();
+    let st = conn["serverToken"].as_str().unwrap().to_owned();
+    (c, ct, st)
+}
+
+#[tokio::test]
+async fn reconnect_variant_needs_the_users_jid() {
+    let sim = sim(SimConfig::default()).await;
+    let (c, ct, st) = paired(&sim).await;
+    let mut c = c.reconnect(&sim).await;
+    let login = json!([
+        "admin",
+        "login",
+        ct,
+        st,
+        c.client_id,
+        "reconnect",
+        "491299999999@c.us"
+    ]);
+    c.send_json("l1", &login).await;
+    assert_eq!(c.recv_tag("l1").await, json!({"status": 401}));
+    let mut c = c.reconnect(&sim).await;
+    let login = json!([
+        "admin",
+        "login",
+        ct,
+        st,
+        c.client_id,
+        "reconnect",
+        "491234567890@c.us"
+    ]);
+    c.send_json("l2", &login).await;
+    assert_eq!(c.recv_tag("s1").await[0], "Conn");
+    assert_eq!(c.recv_tag("l2").await, json!({"status": 200}));
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_client_that_vanishes_without_close_frame_can_restore() {
+    let sim = sim(SimConfig::default()).await;
+    let mut events = sim.events();
+    let (c, ct, st) = paired(&sim).await;
+    let (id, keys, kp) = (c.client_id.clone(), c.keys.clone(), c.key_pair);
+    // Drop the TCP connection without a websocket close frame, as some clients do.
+    drop(c.ws);
+    loop {
+        if let SimEvent::Disconnected { client_id, .. } = events.recv().await.unwrap() {
+            assert_eq!(client_id.as_deref(), Some(id.as_str()));
+            break;
+        }
+    }
+    let mut c = connect(&sim).await;
+    c.client_id = id;
+    c.keys = keys;
+    c.key_pair = kp;
+    let (_, t_login) = c.restore(&ct, &st).await;
+    assert_eq!(c.recv_tag("s1").await[0], "Conn");
+    assert_eq!(c.recv_tag(&t_login).await["status"], 200);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_repeated_login_is_ignored() {
+    let sim = sim(SimConfig::default()).await;
+    let (c, ct, st) = paired(&sim).await;
+    let mut c = c.reconnect(&sim).await;
+    let login = json!(["admin", "login", ct, st, c.client_id, "takeover"]);
+    c.send_json("l1", &login).await;
+    c.send_json("l1", &login).await;
+    c.send("?,,").await;
+    let mut conns = 0;
+    loop {
+        match c.recv().await {
+            Frame::Text(_, v) if v[0] == "Conn" => conns += 1,
+            Frame::Pong(_) => break,
+            Frame::Closed(m) => panic!("{m:?}"),
+            _ => {}
+        }
+    }
+    assert_eq!(conns, 1);
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_paired_client_gets_a_pushed_message_once() {
+    let sim = sim(SimConfig::default()).await;
+    let (mut a, _, _) = paired(&sim).await;
+    let (mut b, _, _) = paired(&sim).await;
+    sim.push_message(common::text_message(
+        "491701111111@s.whatsapp.net",
+        "3EB0FEED",
+        "to both",
+    ))
+    .await
+    .unwrap();
+    for c in [&mut a, &mut b] {
+        let (_, node) = c.recv_node().await;
+        assert_eq!(node.get_attr("add"), Some("relay"));
+    }
+    a.send("?,,").await;
+    assert!(
+        matches!(a.recv().await, Frame::Pong(_)),
+        "nothing else queued"
+    );
+    sim.shutdown().await;
+}

@@ -27,6 +27,8 @@ use crate::wire;
 
 /// How long a closing connection keeps reading (so that the client sees our FIN, not a reset).
 const LINGER: Duration = Duration::from_millis(500);
+/// The same when the whole simulator shuts down.
+const SHUTDOWN_LINGER: Duration = Duration::from_millis(100);
 
 /// Why a connection ends.
 enum End {
@@ -117,11 +119,11 @@ impl Conn {
         let reason = match end {
             End::Client(r) => r,
             End::Close(r) => {
-                self.close(r).await;
+                self.close(r, LINGER).await;
                 format!("closed by the simulator: {r}")
             }
             End::Shutdown => {
-                self.close("shutdown").await;
+                self.close("shutdown", SHUTDOWN_LINGER).await;
                 "simulator shutdown".into()
             }
             End::Drop => {
@@ -133,13 +135,13 @@ impl Conn {
     }
 
     /// Close frame, then read until the client closes (bounded).
-    async fn close(&mut self, reason: &'static str) {
+    async fn close(&mut self, reason: &'static str, linger: Duration) {
         let frame = CloseFrame {
             code: CloseCode::Normal,
             reason: reason.into(),
         };
         let _ = self.ws.close(Some(frame)).await;
-        let _ = tokio::time::timeout(LINGER, async {
+        let _ = tokio::time::timeout(linger, async {
             while let Some(Ok(_)) = self.ws.next().await {}
         })
         .await;

@@ -73,8 +73,23 @@ async fn keepalive_is_answered_before_init_and_after() {
     }
     let reply = c.init().await;
     assert_eq!(reply["status"], 200);
+    let mut events = sim.events();
     c.send("?,,").await;
     assert!(matches!(c.recv().await, Frame::Pong(_)));
+    // Both directions are logged as events.
+    let mut seen = (false, false);
+    while seen != (true, true) {
+        match events.recv().await.unwrap() {
+            SimEvent::FrameIn { frame, .. } => {
+                seen.0 |= matches!(frame.body, waweb_sim::FrameBody::Keepalive);
+            }
+            SimEvent::FrameOut { frame, .. } => {
+                seen.1 |= matches!(frame.body, waweb_sim::FrameBody::Pong(_));
+                assert!(frame.to_string().starts_with('!'));
+            }
+            _ => {}
+        }
+    }
     sim.shutdown().await;
 }
 

@@ -27,6 +27,8 @@ use crate::wire;
 
 /// How long a closing connection keeps reading (so that the client sees our FIN, not a reset).
 const LINGER: Duration = Duration::from_millis(500);
+/// Message ids remembered per client to report each relayed message once.
+const RECEIVED_IDS_CAP: usize = 100_000;
 /// The same when the whole simulator shuts down.
 const SHUTDOWN_LINGER: Duration = Duration::from_millis(100);
 
@@ -990,10 +992,12 @@ impl Conn {
             let mut st = lock(&self.shared.state);
             for m in &msgs {
                 let id = m.key.id.clone().unwrap_or_default();
-                let new = st
-                    .clients
-                    .get_mut(&cid)
-                    .is_some_and(|r| r.received_ids.insert(id));
+                let new = st.clients.get_mut(&cid).is_some_and(|r| {
+                    if r.received_ids.len() >= RECEIVED_IDS_CAP {
+                        r.received_ids.clear();
+                    }
+                    r.received_ids.insert(id)
+                });
                 if new {
                     st.remember(m.clone());
                     fresh.push(m.clone());

@@ -1,7 +1,7 @@
-//! Node handling for the legacy WhatsApp Web protocol: typed events from decoded binary nodes
-//! and JSON pushes, and an optional in-memory [`Store`] kept from them.
+//! The client of the legacy WhatsApp Web protocol: typed events from decoded binary nodes and
+//! JSON pushes, an optional in-memory [`Store`] kept from them, and the async [`Client`].
 //!
-//! This is the sans-IO core of the client: no sockets, no async. Feed it what the session layer
+//! The node handling is the sans-IO core: no sockets, no async. Feed it what the session layer
 //! hands up (a decoded [`waweb_binary::Node`] or a JSON [`serde_json::Value`]) and get
 //! [`Event`]s back. Nothing is dropped: unknown input comes back as [`Event::Raw`], input of a
 //! known kind that cannot be read as [`Event::Invalid`] or [`Event::BadMessage`].
@@ -28,13 +28,48 @@
 //! ```
 //!
 //! The mapping, node by node and push by push, is in `docs/node-handling.md` of the repository.
+//!
+//! [`Client`] runs it on `waweb-transport`: it logs in (QR or stored credentials), yields
+//! [`ClientEvent`]s, and sends messages, receipts, presence, queries and group changes, each call
+//! awaiting the server's reply with a timeout.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), waweb_client::ClientError> {
+//! use waweb_client::{Client, ClientConfig, ClientEvent, Event};
+//!
+//! let (client, mut events) = Client::connect(ClientConfig::with_url("ws://127.0.0.1:8080/ws"));
+//! while let Some(event) = events.recv().await {
+//!     match event {
+//!         ClientEvent::Qr { code, .. } => println!("scan: {code}"),
+//!         ClientEvent::CredentialsUpdated(_credentials) => { /* persist them */ }
+//!         ClientEvent::Event(Event::Chats(list)) => {
+//!             println!("{} chats", list.chats.len());
+//!             break;
+//!         }
+//!         ClientEvent::Stopped(reason) => return Ok(println!("stopped: {reason:?}")),
+//!         _ => {}
+//!     }
+//! }
+//! let alice = "491701111111@c.us".parse().map_err(|_| waweb_client::ClientError::NotLoggedIn)?;
+//! let sent = client.send_text(&alice, "Hello").await?;
+//! println!("{} acknowledged at {:?}", sent.id, sent.server_time);
+//! client.logout().await?;
+//! # Ok(())
+//! # }
+//! ```
 
+mod client;
 mod event;
 mod jid;
 mod json;
 mod node;
 mod store;
 
+pub use client::{
+    Client, ClientConfig, ClientError, ClientEvent, DEFAULT_REQUEST_TIMEOUT, EventStream,
+    GroupAction, GroupMetadata, GroupParticipant, SentMessage, SetPresence, TextOptions,
+    new_message_id,
+};
 pub use event::{
     Ack, AddKind, BadMessage, Battery, Chat, ChatList, ChatRead, ChatUpdate, ChatUpdateKind,
     Command, ConnInfo, Contact, ContactList, Event, GroupChange, GroupNotification, GroupSource,

@@ -7,6 +7,10 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 mod decode;
+mod demo;
+mod live;
+mod qr;
+mod session_file;
 
 /// A client, simulator and protocol toolkit for the legacy WhatsApp Web protocol.
 #[derive(Parser, Debug)]
@@ -18,6 +22,18 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the whole flow against the embedded simulator, explaining each step (ends by itself).
+    Demo(demo::DemoArgs),
+    /// Log in by QR code and save the session (credentials) for the other commands.
+    Login(live::LoginArgs),
+    /// Print every event (messages, receipts, presence, ...) as one JSON line each.
+    Listen(live::ListenArgs),
+    /// Send a text message and wait for the server's ack.
+    Send(live::SendArgs),
+    /// Print the chat list.
+    Chats(live::PlainArgs),
+    /// Log out (the phone unlinks this session) and delete the session file.
+    Logout(live::PlainArgs),
     /// Decode binary nodes (hex or base64) and print them as JSON `[description, attrs, content]`.
     Decode(DecodeArgs),
     /// Run the loopback simulator of the server and the phone (see docs/simulator.md).
@@ -47,6 +63,12 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Decode(args) => run_decode(&args),
+        Command::Demo(args) => run_async(demo::run(args)),
+        Command::Login(args) => run_async(live::login(args)),
+        Command::Listen(args) => run_async(live::listen(args)),
+        Command::Send(args) => run_async(live::send(args)),
+        Command::Chats(args) => run_async(live::chats(args)),
+        Command::Logout(args) => run_async(live::logout(args)),
         Command::Sim(args) => waweb_sim::run_cli_blocking(args)
             .map(|()| ExitCode::SUCCESS)
             .map_err(Into::into),
@@ -58,6 +80,18 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Runs a command on a tokio runtime.
+fn run_async(
+    fut: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<ExitCode> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    rt.block_on(fut)?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_decode(args: &DecodeArgs) -> anyhow::Result<ExitCode> {

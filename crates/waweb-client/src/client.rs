@@ -308,7 +308,8 @@ struct Shared {
 pub struct Client {
     handle: Handle,
     shared: Arc<Mutex<Shared>>,
-    events: mpsc::Sender<ClientEvent>,
+    /// Weak, so that the stream ends when the event task does.
+    events: mpsc::WeakSender<ClientEvent>,
     timeout: Duration,
 }
 
@@ -388,11 +389,12 @@ impl Client {
             store: config.keep_store.then(Store::new),
             ..Shared::default()
         }));
-        tokio::spawn(pump(transport_events, tx.clone(), Arc::clone(&shared)));
+        let events = tx.downgrade();
+        tokio::spawn(pump(transport_events, tx, Arc::clone(&shared)));
         let client = Client {
             handle,
             shared,
-            events: tx,
+            events,
             timeout: config.request_timeout,
         };
         (client, EventStream { rx })
@@ -479,6 +481,52 @@ impl Client {
         self.send_message(chat, message).await
     }
 
+    /// Sends a location (`locationMessage` with latitude, longitude and an optional name).
+    ///
+    /// # Errors
+    /// As [`send_text`](Self::send_text).
+    pub async fn send_location(
+        &self,
+        chat: &Jid,
+        latitude: f64,
+        longitude: f64,
+        name: Option<&str>,
+    ) -> Result<SentMessage, ClientError> {
+        let location = proto::LocationMessage {
+            degrees_latitude: Some(latitude),
+            degrees_longitude: Some(longitude),
+            name: name.map(str::to_owned),
+            ..proto::LocationMessage::default()
+        };
+        let message = proto::Message {
+            location_message: Some(Box::new(location)),
+            ..proto::Message::default()
+        };
+        self.send_message(chat, message).await
+    }
+
+    /// Sends a contact card (`contactMessage` with a display name and a vCard).
+    ///
+    /// # Errors
+    /// As [`send_text`](Self::send_text).
+    pub async fn send_contact(
+        &self,
+        chat: &Jid,
+        display_name: &str,
+        vcard: &str,
+    ) -> Result<SentMessage, ClientError> {
+        let contact = proto::ContactMessage {
+            display_name: Some(display_name.to_owned()),
+            vcard: Some(vcard.to_owned()),
+            ..proto::ContactMessage::default()
+        };
+        let message = proto::Message {
+            contact_message: Some(Box::new(contact)),
+            ..proto::Message::default()
+        };
+        self.send_message(chat, message).await
+    }
+
     /// Sends any message content (`action type=relay` with one `message`, metric 16, flags
     /// `0x80`, on the message id's tag) and waits for the server's `{"status":200}`. The sent
     /// message then appears on the event stream with status `SERVER_ACK`.
@@ -527,7 +575,9 @@ impl Client {
             store.apply(&event);
         }
         // A full or closed stream must not hold the caller up.
-        let _ = self.events.try_send(ClientEvent::Event(event));
+        if let Some(tx) = self.events.upgrade() {
+            let _ = tx.try_send(ClientEvent::Event(event));
+        }
         Ok(sent)
     }
 

@@ -502,3 +502,160 @@ async fn many_pushed_messages_arrive_in_order() {
     client.shutdown().await;
     sim.shutdown().await;
 }
+
+/// The next message the simulator received from a client.
+async fn received(rx: &mut broadcast::Receiver<SimEvent>) -> Box<WebMessageInfo> {
+    timeout(T, async {
+        loop {
+            if let SimEvent::MessageReceived { message, .. } = rx.recv().await.unwrap() {
+                return message;
+            }
+        }
+    })
+    .await
+    .expect("message in time")
+}
+
+#[tokio::test]
+async fn location_and_contact_card_reach_the_simulator() {
+    let (sim, client, _events) = logged_in().await;
+    let mut rx = sim.events();
+    let alice = jid(ALICE);
+
+    let sent = client
+        .send_location(&alice, 52.52, 13.405, Some("Berlin"))
+        .await
+        .unwrap();
+    let msg = received(&mut rx).await;
+    assert_eq!(msg.key.id.as_deref(), Some(sent.id.as_str()));
+    let loc = msg
+        .message
+        .as_ref()
+        .unwrap()
+        .location_message
+        .as_ref()
+        .unwrap();
+    assert_eq!(loc.degrees_latitude, Some(52.52));
+    assert_eq!(loc.degrees_longitude, Some(13.405));
+    assert_eq!(loc.name.as_deref(), Some("Berlin"));
+
+    let vcard = "BEGIN:VCARD\nVERSION:3.0\nFN:Bob Example\nTEL;type=CELL;waid=491702222222:+49 170 2222222\nEND:VCARD";
+    let sent = client
+        .send_contact(&alice, "Bob Example", vcard)
+        .await
+        .unwrap();
+    let msg = received(&mut rx).await;
+    assert_eq!(msg.key.id.as_deref(), Some(sent.id.as_str()));
+    let card = msg
+        .message
+        .as_ref()
+        .unwrap()
+        .contact_message
+        .as_ref()
+        .unwrap();
+    assert_eq!(card.display_name.as_deref(), Some("Bob Example"));
+    assert_eq!(card.vcard.as_deref(), Some(vcard));
+    client.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_dropped_connection_reconnects_restores_and_sends_again() {
+    let (sim, client, mut events) = logged_in().await;
+    sim.faults().drop_connection();
+    let mut disconnected = false;
+    timeout(T, async {
+        loop {
+            match events.recv().await.unwrap() {
+                ClientEvent::Disconnected { .. } => disconnected = true,
+                ClientEvent::LoggedIn { how, .. } => {
+                    assert_eq!(how, waweb_session::LoginKind::Restored);
+                    break;
+                }
+                ClientEvent::Stopped(r) => panic!("stopped: {r:?}"),
+                _ => {}
+            }
+        }
+    })
+    .await
+    .expect("restored in time");
+    assert!(disconnected, "the drop is reported before the restore");
+    let mut rx = sim.events();
+    let sent = client
+        .send_text(&jid(ALICE), "after the drop")
+        .await
+        .unwrap();
+    let msg = received(&mut rx).await;
+    assert_eq!(msg.key.id.as_deref(), Some(sent.id.as_str()));
+    client.shutdown().await;
+    sim.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_late_ack_is_a_timeout_and_logout_stops_the_client() {
+    let sim = waweb_sim::start(SimConfig::default()).await.unwrap();
+    let mut config = ClientConfig::with_url(sim.ws_url());
+    config.request_timeout = Duration::from_millis(300);
+    config.transport.logout_url = sim.logout_url();
+    let (client, mut events) = Client::connect(config);
+    timeout(T, async {
+        loop {
+            match events.recv().await.unwrap() {
+                ClientEvent::Qr { code, .. } => sim.scan(&code).await.unwrap(),
+                ClientEvent::Event(Event::Chats(_)) => break,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .unwrap();
+    sim.faults().delay_replies(Duration::from_secs(1));
+    let err = client.send_text(&jid(ALICE), "slow").await.unwrap_err();
+    assert!(
+        matches!(err, waweb_client::ClientError::Timeout(_)),
+        "{err:?}"
+    );
+    sim.faults().clear();
+    // The message still arrives: the late ack is followed by the server's receipt. (Logging
+    // out before it would close the socket under the simulator's delayed write.)
+    timeout(T, async {
+        loop {
+            if let ClientEvent::Event(Event::Receipt(r)) = events.recv().await.unwrap() {
+                assert_eq!(r.ack, Ack::Server);
+                break;
+            }
+        }
+    })
+    .await
+    .unwrap();
+
+    let mut rx = sim.events();
+    client.logout().await.unwrap();
+    let via = timeout(T, async {
+        loop {
+            if let SimEvent::LoggedOut { via, .. } = rx.recv().await.unwrap() {
+                return via;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(via, "connection");
+    let last = timeout(T, async {
+        let mut last = None;
+        while let Some(ev) = events.recv().await {
+            last = Some(ev);
+        }
+        last
+    })
+    .await
+    .unwrap();
+    assert!(
+        matches!(
+            last,
+            Some(ClientEvent::Stopped(waweb_transport::StopReason::LoggedOut))
+        ),
+        "{last:?}"
+    );
+    sim.shutdown().await;
+}

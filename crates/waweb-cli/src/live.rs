@@ -101,6 +101,17 @@ fn stop_message(reason: &StopReason, last: Option<&str>, url: &str) -> String {
             "cannot reach {url}: {}",
             last.unwrap_or("no connection after 3 attempts")
         ),
+        StopReason::Session(waweb_session::CloseReason::Login(failure)) => format!(
+            "the server refused the stored session ({}): run `waweb login` again",
+            match failure {
+                waweb_session::LoginFailure::Unpaired => "logged out or unpaired".to_owned(),
+                waweb_session::LoginFailure::LoggedInElsewhere => "logged in elsewhere".to_owned(),
+                other => format!("{other:?}"),
+            }
+        ),
+        StopReason::Session(waweb_session::CloseReason::QrExpired) => {
+            "no phone scanned the QR code in time".to_owned()
+        }
         other => format!("the connection stopped: {other:?}"),
     }
 }

@@ -191,7 +191,9 @@ async fn login_send_chats_listen_logout() {
         assert!(kinds.iter().any(|x| x == k), "{k} in {kinds:?}");
     }
 
-    // logout
+    // logout (keep a copy of the session to try it afterwards)
+    let stale = dir.join("stale.json");
+    std::fs::copy(&session, &stale).unwrap();
     let out = run(common("logout")).await;
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).starts_with("logged out; removed"));
@@ -207,9 +209,18 @@ async fn login_send_chats_listen_logout() {
     .unwrap();
     assert_eq!(logged_out, "connection");
 
-    // After logout: one-line error for the missing session.
+    // After logout: one-line errors for the missing session and for the stale copy.
     let out = run(common("chats")).await;
     assert_one_line_error(&out, "no session at");
+    let mut send = waweb();
+    send.args(["send", "--url", &url, "--session"])
+        .arg(&stale)
+        .args(["491701111111", "too late"]);
+    let out = run(send).await;
+    assert_one_line_error(
+        &out,
+        "the server refused the stored session (logged out or unpaired)",
+    );
     sim.shutdown().await;
     let _ = std::fs::remove_dir_all(dir);
 }

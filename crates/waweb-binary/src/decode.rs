@@ -393,8 +393,7 @@ impl Ctx {
     #[inline(always)]
     fn fast_str<'a>(&self, at: &'a [u8]) -> Option<(&'a [u8], StrRef)> {
         let (&t, rest) = at.split_first()?;
-        if (3..tag::DICTIONARY_0).contains(&t) {
-            self.dict.single(t)?;
+        if self.dict.is_single(t) {
             return Some((
                 rest,
                 StrRef {

@@ -252,6 +252,8 @@ pub struct Dictionary {
     mask: usize,
     /// The longest token, to reject longer strings without hashing them.
     max_len: usize,
+    /// Whether each tag byte is a single-byte token, for the decoder's hot path.
+    is_single: [bool; 256],
 }
 
 impl fmt::Debug for Dictionary {
@@ -314,7 +316,11 @@ impl Dictionary {
             slots: vec![None; cap],
             mask: cap - 1,
             max_len,
+            is_single: [false; 256],
         };
+        for (flag, (i, tok)) in dict.is_single.iter_mut().zip(single.iter().enumerate()) {
+            *flag = i >= 3 && !tok.is_empty();
+        }
         for (i, tok) in single.iter().enumerate() {
             if i >= 3 && !tok.is_empty() {
                 // i < 236 was checked above.
@@ -391,6 +397,17 @@ impl Dictionary {
             .filter(|t| !t.is_empty())
     }
 
+    /// Whether tag byte `tag` is a single-byte token of this dictionary.
+    #[inline]
+    #[must_use]
+    pub fn is_single(&self, tag: u8) -> bool {
+        // A u8 always indexes the 256-entry table.
+        self.is_single
+            .get(usize::from(tag))
+            .copied()
+            .unwrap_or(false)
+    }
+
     /// The token for `DICTIONARY_dict`, `index`, if it is one.
     #[must_use]
     pub fn double(&self, dict: u8, index: u8) -> Option<&'static str> {
@@ -434,6 +451,7 @@ fn unreachable_dictionary() -> Dictionary {
         slots: vec![None; 16],
         mask: 15,
         max_len: 0,
+        is_single: [false; 256],
     }
 }
 
@@ -453,6 +471,8 @@ mod tests {
         assert_eq!(d.single(161), Some("call-id"));
         assert_eq!(d.single(175), Some("recent"));
         assert_eq!(d.single(176), None);
+        assert!(d.is_single(3) && d.is_single(175));
+        assert!(!d.is_single(0) && !d.is_single(2) && !d.is_single(176) && !d.is_single(255));
         assert_eq!(d.single(2), None);
         assert_eq!(d.double(0, 0), None);
     }

@@ -336,12 +336,12 @@ fn hex_upper(bytes: &[u8]) -> String {
 }
 
 /// The JID as the binary protocol carries it (`s.whatsapp.net` for users).
-fn wire_jid(jid: &Jid) -> String {
+pub(crate) fn wire_jid(jid: &Jid) -> String {
     jid.normalized().to_string()
 }
 
 /// The JID as JSON requests carry it (`c.us` for users).
-fn json_jid(jid: &Jid) -> String {
+pub(crate) fn json_jid(jid: &Jid) -> String {
     match jid.server {
         Server::SWhatsappNet => Jid::new(jid.user.clone(), Server::CUs).to_string(),
         _ => jid.to_string(),
@@ -354,14 +354,14 @@ fn unix_now() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-fn status_of(v: &Value) -> Option<u16> {
+pub(crate) fn status_of(v: &Value) -> Option<u16> {
     v.get("status")
         .and_then(Value::as_u64)
         .and_then(|s| u16::try_from(s).ok())
 }
 
 /// A JSON reply with `status` 200 (or no status at all); other statuses are errors.
-fn expect_ok(reply: Reply) -> Result<Value, ClientError> {
+pub(crate) fn expect_ok(reply: Reply) -> Result<Value, ClientError> {
     match reply {
         Reply::Json(v) => match status_of(&v) {
             None | Some(200) => Ok(v),
@@ -429,11 +429,16 @@ impl Client {
             .map_err(ClientError::from)
     }
 
-    async fn json(&self, request: Value) -> Result<Reply, ClientError> {
+    pub(crate) async fn json(&self, request: Value) -> Result<Reply, ClientError> {
         self.timed(self.handle.request_json(request)).await
     }
 
-    async fn node(&self, node: Node, metric: Metric, flags: Flags) -> Result<Reply, ClientError> {
+    pub(crate) async fn node(
+        &self,
+        node: Node,
+        metric: Metric,
+        flags: Flags,
+    ) -> Result<Reply, ClientError> {
         self.timed(self.handle.send_node(node, metric, flags)).await
     }
 

@@ -62,6 +62,8 @@ mod client;
 mod event;
 mod jid;
 mod json;
+mod media;
+mod media_http;
 mod node;
 mod store;
 
@@ -78,5 +80,6 @@ pub use event::{
 };
 pub use jid::{Jid, JidError, Server};
 pub use json::events_from_json;
+pub use media::{MediaError, MediaOptions, MediaType, UploadFlow, UploadedMedia, media_message};
 pub use node::{events_from_node, events_from_node_ref};
 pub use store::{DEFAULT_MESSAGES_PER_CHAT, Store};

@@ -820,10 +820,11 @@ impl Conn {
                     None => wire::status(404),
                 }
             }
+            // The host is the simulator itself; clients use plain http:// for loopback hosts.
             "mediaConn" => json!({"status": 200, "media_conn": {
-                "auth": wire::random_b64(24),
+                "auth": self.shared.media.new_auth(),
                 "ttl": 300,
-                "hosts": [{"hostname": "mmg.whatsapp.net"}],
+                "hosts": [{"hostname": self.shared.local_addr.to_string()}],
             }}),
             _ => wire::status(404),
         };
@@ -856,10 +857,8 @@ impl Conn {
                 self.send_json(tag, &reply).await
             }
             ("encr_upload", _) => {
-                let url = format!(
-                    "https://mmg.whatsapp.net/mms/{arg}/{}",
-                    wire::random_b64(12)
-                );
+                let base = format!("http://{}", self.shared.local_addr);
+                let url = self.shared.media.new_seed_upload(&base, arg, arg2);
                 self.send_json(tag, &json!({"status": 200, "url": url}))
                     .await
             }
@@ -942,11 +941,38 @@ impl Conn {
                     "contacts" => wire::contacts_node(account),
                     "chat" => wire::chats_node(account),
                     "message" => self.history(node),
+                    "media" => self.media_refresh(node),
                     other => wire::empty_response(other),
                 };
                 self.send_node(tag, reply).await
             }
             _ => self.send_json(tag, &wire::status(200)).await,
+        }
+    }
+
+    /// `query type=media index=ID owner=... jid=...`: a fresh URL for the media of a stored
+    /// message, as `media{code=200, url}`; `media{code=404}` when unknown.
+    fn media_refresh(&self, node: &Node) -> Node {
+        let id = node.get_attr("index").unwrap_or_default();
+        let url = {
+            let st = lock(&self.shared.state);
+            self.shared
+                .cfg
+                .account
+                .messages
+                .iter()
+                .chain(st.log.iter())
+                .rev()
+                .find(|m| m.key.id.as_deref() == Some(id))
+                .and_then(WebMessageInfo::media)
+                .and_then(|m| m.url.map(str::to_owned))
+        };
+        match url.and_then(|u| self.shared.media.refresh(&u)) {
+            Some(path) => Node::new("media")
+                .attr("code", "200")
+                .attr("url", format!("http://{}{path}", self.shared.local_addr))
+                .attr("direct_path", path),
+            None => Node::new("media").attr("code", "404"),
         }
     }
 

@@ -28,6 +28,7 @@ struct Inner {
     login_status: Mutex<Option<u16>>,
     challenge: AtomicBool,
     drop_after: Mutex<Option<usize>>,
+    expire_download: AtomicBool,
 }
 
 impl std::fmt::Debug for Faults {
@@ -47,6 +48,16 @@ impl std::fmt::Debug for Faults {
 }
 
 impl Faults {
+    /// The next download of a stored media blob answers 404, and that URL stays expired: the
+    /// client must refresh it with the `media` query (one-shot).
+    pub fn expire_next_download(&self) {
+        self.inner.expire_download.store(true, Ordering::SeqCst);
+    }
+
+    pub(crate) fn take_expire_download(&self) -> bool {
+        self.inner.expire_download.swap(false, Ordering::SeqCst)
+    }
+
     pub(crate) fn new() -> Self {
         Faults {
             inner: Arc::new(Inner {
@@ -58,6 +69,7 @@ impl Faults {
                 login_status: Mutex::new(None),
                 challenge: AtomicBool::new(false),
                 drop_after: Mutex::new(None),
+                expire_download: AtomicBool::new(false),
             }),
         }
     }

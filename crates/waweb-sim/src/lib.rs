@@ -37,6 +37,7 @@ mod error;
 mod events;
 mod faults;
 mod http;
+mod media;
 mod server;
 mod wire;
 

@@ -136,6 +136,7 @@ pub(crate) struct Shared {
     pub(crate) faults: Faults,
     pub(crate) next_conn: AtomicU64,
     pub(crate) local_addr: SocketAddr,
+    pub(crate) media: crate::media::MediaHost,
 }
 
 /// The mutable part.
@@ -367,6 +368,7 @@ pub async fn start(cfg: SimConfig) -> std::io::Result<SimHandle> {
         faults: Faults::new(),
         next_conn: AtomicU64::new(1),
         local_addr,
+        media: crate::media::MediaHost::new()?,
     });
     let (shutdown, shutdown_rx) = watch::channel(false);
     tracing::info!(%local_addr, "simulator listening");
@@ -423,6 +425,72 @@ impl SimHandle {
     /// None at present; the `Result` leaves room.
     pub async fn push_message(&self, msg: WebMessageInfo) -> Result<(), SimError> {
         self.shared.push_message(msg).await
+    }
+
+    /// Stores an encrypted blob (`enc ++ mac`) on the media host; returns its download URL
+    /// `http://127.0.0.1:PORT/d/f/<id>.enc`.
+    ///
+    /// # Errors
+    /// When the blob cannot be written to the temporary directory.
+    pub fn store_media(&self, enc: &[u8]) -> std::io::Result<String> {
+        let path = self.shared.media.store(enc)?;
+        Ok(format!("http://{}{path}", self.shared.local_addr))
+    }
+
+    /// The phone receives a picture: encrypts `jpeg` with a fresh media key, stores it on the
+    /// media host and pushes an `imageMessage` (all fields set) from `chat` to every client, as
+    /// [`push_message`](Self::push_message). Returns the pushed message.
+    ///
+    /// # Errors
+    /// [`SimError::Crypto`] without randomness, [`SimError::Io`] when the blob cannot be stored.
+    pub async fn push_image(
+        &self,
+        chat: &str,
+        jpeg: &[u8],
+        caption: &str,
+    ) -> Result<WebMessageInfo, SimError> {
+        use waweb_crypto::{MediaKey, MediaType};
+        use waweb_proto::proto::{ImageMessage, Message};
+        let key = MediaKey::generate()?;
+        let (enc, info) = key.expand(MediaType::Image).encrypt_to_vec(jpeg, false);
+        let direct = self.shared.media.store(&enc).map_err(|e| SimError::Io {
+            path: "media blob".into(),
+            reason: e.to_string(),
+        })?;
+        let url = format!("http://{}{direct}", self.shared.local_addr);
+        let image = ImageMessage {
+            url: Some(url),
+            direct_path: Some(direct),
+            mimetype: Some("image/jpeg".into()),
+            caption: (!caption.is_empty()).then(|| caption.to_owned()),
+            file_sha256: Some(info.file_sha256.to_vec()),
+            file_enc_sha256: Some(info.file_enc_sha256.to_vec()),
+            file_length: Some(info.file_length),
+            media_key: Some(key.as_bytes().to_vec()),
+            media_key_timestamp: i64::try_from(wire::now_secs()).ok(),
+            ..ImageMessage::default()
+        };
+        let message = Message {
+            image_message: Some(Box::new(image)),
+            ..Message::default()
+        };
+        let id = format!(
+            "3EB0{}",
+            crate::media::random_id()
+                .get(..16)
+                .unwrap_or_default()
+                .to_uppercase()
+        );
+        let mut msg = WebMessageInfo::outgoing(
+            crate::account::to_wire_jid(chat),
+            id,
+            wire::now_secs(),
+            message,
+        );
+        msg.key.from_me = Some(false);
+        msg.status = None;
+        self.shared.push_message(msg.clone()).await?;
+        Ok(msg)
     }
 
     /// Sends a raw node, encrypted, to every logged-in connection.
@@ -557,6 +625,11 @@ async fn handle_socket(
             return;
         }
     };
+    if !req.is_websocket() && crate::media::handles(&req) {
+        tracing::info!(%peer, method = req.method, target = req.target, "media request");
+        crate::media::serve(&shared, stream, &mut req).await;
+        return;
+    }
     if !req.is_websocket() {
         handle_http(&shared, stream, &mut req, peer).await;
         return;

@@ -17,7 +17,7 @@ use crate::{qr, session_file};
 pub(crate) struct Common {
     /// The server's websocket URL, e.g. a simulator's `ws://127.0.0.1:8080/ws` (see `waweb sim`).
     #[arg(long, default_value = waweb_transport::DEFAULT_URL)]
-    url: String,
+    pub(crate) url: String,
     /// The session file (default: `$XDG_DATA_HOME/waweb/session.json`, else
     /// `~/.local/share/waweb/session.json`).
     #[arg(long, value_name = "FILE")]
@@ -117,7 +117,7 @@ fn stop_message(reason: &StopReason, last: Option<&str>, url: &str) -> String {
 }
 
 /// Restores the stored session and waits until logged in.
-async fn restore(common: &Common) -> anyhow::Result<(Client, EventStream, PathBuf)> {
+pub(crate) async fn restore(common: &Common) -> anyhow::Result<(Client, EventStream, PathBuf)> {
     let path = session_file::path(common.session.as_deref())?;
     let credentials = session_file::load(&path)?;
     let (client, mut events) = Client::connect(config(common, Some(credentials)));
@@ -145,7 +145,7 @@ async fn restore(common: &Common) -> anyhow::Result<(Client, EventStream, PathBu
 }
 
 /// Saves the latest credentials and closes the connection.
-async fn finish(client: &Client, path: &Path) -> anyhow::Result<()> {
+pub(crate) async fn finish(client: &Client, path: &Path) -> anyhow::Result<()> {
     if let Ok(Some(c)) = client.credentials().await {
         session_file::save(path, &c)?;
     }

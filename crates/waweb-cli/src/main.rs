@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 mod decode;
 mod demo;
 mod live;
+mod media;
 mod qr;
 mod session_file;
 
@@ -30,6 +31,10 @@ enum Command {
     Listen(live::ListenArgs),
     /// Send a text message and wait for the server's ack.
     Send(live::SendArgs),
+    /// Send a file (image, video, audio, document, sticker) and wait for the server's ack.
+    SendFile(media::SendFileArgs),
+    /// Download and decrypt the media of a message to a file.
+    Download(media::DownloadArgs),
     /// Print the chat list.
     Chats(live::PlainArgs),
     /// Log out (the phone unlinks this session) and delete the session file.
@@ -67,6 +72,8 @@ fn main() -> ExitCode {
         Command::Login(args) => run_async(live::login(args)),
         Command::Listen(args) => run_async(live::listen(args)),
         Command::Send(args) => run_async(live::send(args)),
+        Command::SendFile(args) => run_async(media::send_file(args)),
+        Command::Download(args) => run_async(media::download(args)),
         Command::Chats(args) => run_async(live::chats(args)),
         Command::Logout(args) => run_async(live::logout(args)),
         Command::Sim(args) => waweb_sim::run_cli_blocking(args)

@@ -65,14 +65,17 @@ fn demo_runs_to_completion() {
         "Alice Example: Hello from the demo!",
         "sent message 3EB0",
         "receipt from the server: reached the server",
-        "== Step 8: log out",
+        "== Step 8: download a picture",
+        "Alice Example sent a picture: \"Sunset at the lake\", 12301 bytes, from http://127.0.0.1:",
+        "downloaded and decrypted 12301 bytes; MAC, fileSha256 and fileEncSha256 checked",
+        "== Step 9: log out",
         "logged out",
         "Done.",
     ] {
         assert!(stdout.contains(needle), "missing {needle:?} in\n{stdout}");
     }
     // The steps come in order.
-    let positions: Vec<_> = (1..=8)
+    let positions: Vec<_> = (1..=9)
         .map(|n| stdout.find(&format!("== Step {n}:")).unwrap())
         .collect();
     assert!(positions.windows(2).all(|w| w[0] < w[1]));

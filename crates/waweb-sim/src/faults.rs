@@ -11,9 +11,9 @@ use crate::lock;
 /// A cheap clonable handle that injects faults into the running simulator.
 ///
 /// One-shot faults (`corrupt_next_mac`, `send_malformed_node`, `next_login_status`,
-/// `require_challenge`, `drop_after_frames`) are consumed by the first frame or request they apply
-/// to; `delay_replies` stays until changed; `drop_connection` and `kick_replaced` act at once on the
-/// connections open at that moment.
+/// `require_challenge`, `drop_after_frames`, `expire_next_download`) are consumed by the first
+/// frame or request they apply to; `delay_replies` stays until changed; `drop_connection` and
+/// `kick_replaced` act at once on the connections open at that moment.
 #[derive(Clone)]
 pub struct Faults {
     inner: Arc<Inner>,
@@ -133,6 +133,7 @@ impl Faults {
         *lock(&self.inner.login_status) = None;
         self.inner.challenge.store(false, Ordering::SeqCst);
         *lock(&self.inner.drop_after) = None;
+        self.inner.expire_download.store(false, Ordering::SeqCst);
     }
 
     pub(crate) fn drop_watch(&self) -> watch::Receiver<u64> {

@@ -4,8 +4,9 @@
 //! and reref limits, a phone that scans QR strings and answers with `Conn` and a login secret
 //! built by `waweb-crypto`, restore with tokens (and challenges), keepalive replies, encrypted
 //! binary pushes of contacts, chats and messages, acks for what the client sends, logout over
-//! the connection and over HTTP, and fault injection. It shares no code with the client crates.
-//! The message forms are listed in `docs/simulator.md`.
+//! the connection and over HTTP, a media host on the same port (uploads through `mediaConn` and
+//! `encr_upload`, downloads, URL refresh; streamed to temporary files), and fault injection. It
+//! shares no code with the client crates. The message forms are listed in `docs/simulator.md`.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {

@@ -26,6 +26,8 @@ use crate::media_http::{self, Target};
 
 /// The `Origin` the media hosts require.
 const ORIGIN: &str = "https://web.whatsapp.com";
+/// The `Referer` go-whatsapp sends with the upload.
+const REFERER: &str = "https://web.whatsapp.com/";
 /// The download host for a message that has only a `directPath`.
 const DEFAULT_MEDIA_HOST: &str = "https://mmg.whatsapp.net";
 const CHUNK: usize = 64 * 1024;
@@ -455,6 +457,7 @@ impl Client {
                 let target = Target::parse(&url)?;
                 let req = http::Request::post("/")
                     .header(http::header::ORIGIN, ORIGIN)
+                    .header(http::header::REFERER, REFERER)
                     .header(http::header::CONTENT_TYPE, "application/octet-stream")
                     .header(http::header::CONTENT_LENGTH, info.enc_length)
                     .body(file_body(file, Bytes::new(), Bytes::new(), tx))

@@ -951,7 +951,8 @@ impl Conn {
     }
 
     /// `query type=media index=ID owner=... jid=...`: a fresh URL for the media of a stored
-    /// message, as `media{code=200, url}`; `media{code=404}` when unknown.
+    /// message, as `media{code=200, url, directPath}` (peers merge these attributes into the media
+    /// message: Baileys 3.x `updateMediaMessage`); `media{code=404}` when unknown.
     fn media_refresh(&self, node: &Node) -> Node {
         let id = node.get_attr("index").unwrap_or_default();
         let url = {
@@ -971,7 +972,7 @@ impl Conn {
             Some(path) => Node::new("media")
                 .attr("code", "200")
                 .attr("url", format!("http://{}{path}", self.shared.local_addr))
-                .attr("direct_path", path),
+                .attr("directPath", path),
             None => Node::new("media").attr("code", "404"),
         }
     }

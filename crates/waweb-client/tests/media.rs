@@ -168,8 +168,30 @@ async fn an_expired_url_is_refreshed_with_the_media_query() {
         )
         .await
         .unwrap();
+    let mut rx = sim.events();
     sim.faults().expire_next_download();
     assert_eq!(download(&client, &sent.info).await.unwrap(), data);
+    // The refresh query as the simulator received it.
+    let query = timeout(T, async {
+        loop {
+            if let SimEvent::FrameIn { frame, .. } = rx.recv().await.unwrap()
+                && let waweb_sim::FrameBody::Binary {
+                    node: Some(node), ..
+                } = frame.body
+                && node.tag == "query"
+                && node.get_attr("type") == Some("media")
+            {
+                return node;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(query.get_attr("index"), Some(sent.id.as_str()));
+    assert_eq!(query.get_attr("owner"), Some("true"));
+    // (the decoder shows the wire's s.whatsapp.net as c.us)
+    assert!(query.get_attr("jid").unwrap().starts_with("491701111111@"));
+    assert!(query.get_attr("epoch").is_some());
     // The old URL stays expired: every later download goes through a fresh URL.
     let url = sent.info.media().unwrap().url.unwrap().to_owned();
     assert_eq!(download(&client, &sent.info).await.unwrap(), data);

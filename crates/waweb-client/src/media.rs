@@ -31,6 +31,8 @@ const REFERER: &str = "https://web.whatsapp.com/";
 /// The download host for a message that has only a `directPath`.
 const DEFAULT_MEDIA_HOST: &str = "https://mmg.whatsapp.net";
 const CHUNK: usize = 64 * 1024;
+/// A download that receives nothing for this long fails.
+const IDLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Which upload flow [`Client::send_media`] uses.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -697,7 +699,13 @@ async fn fetch(
     let mut body = resp.into_body();
     let mut got = 0u64;
     progress(0, total);
-    while let Some(frame) = body.frame().await {
+    loop {
+        let next = tokio::time::timeout(IDLE_TIMEOUT, body.frame())
+            .await
+            .map_err(|_| {
+                MediaError::Connect(format!("no data for {} s", IDLE_TIMEOUT.as_secs()))
+            })?;
+        let Some(frame) = next else { break };
         let frame = frame.map_err(|e| MediaError::Connect(e.to_string()))?;
         if let Ok(data) = frame.into_data() {
             file.write_all(&data)

@@ -57,6 +57,27 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! Media streams through temporary files with fixed buffers (memory does not grow with the file):
+//!
+//! ```no_run
+//! # async fn media(client: waweb_client::Client, chat: waweb_client::Jid)
+//! # -> Result<(), waweb_client::MediaError> {
+//! use waweb_client::{MediaOptions, MediaType, UploadFlow};
+//!
+//! let file = tokio::fs::File::open("photo.jpg").await.map_err(|source| {
+//!     waweb_client::MediaError::Io { during: "opening", source }
+//! })?;
+//! let options = MediaOptions::default().caption("Sunset").flow(UploadFlow::MediaConn);
+//! let sent = client.send_media(&chat, MediaType::Image, file, options).await?;
+//! // Later, or for a received message: MAC and hashes are checked before anything is written.
+//! let mut out = Vec::new();
+//! client.download_media(&sent.info, &mut out, &mut |got, total| {
+//!     eprintln!("{got} of {total:?} bytes");
+//! }).await?;
+//! # Ok(())
+//! # }
+//! ```
 
 mod client;
 mod event;

@@ -707,7 +707,7 @@ async fn handle_http(
         }
         "/" => {
             let text = format!(
-                "waweb-sim: websocket at ws://{}/ws (Origin: {}), POST /scan with a QR string, POST /logout?t=&m=\n",
+                "waweb-sim: websocket at ws://{}/ws (Origin: {}), POST /scan with a QR string, POST /logout?t=&m=, media: POST /mms/<kind>/<token>, POST /upload/<kind>/<id>, GET /d/f/<id>.enc\n",
                 shared.local_addr,
                 http::ORIGIN
             );

@@ -201,15 +201,19 @@ async fn login_send_chats_listen_logout() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).starts_with("logged out; removed"));
     assert!(!session.exists());
+    let mut seen = Vec::new();
     let logged_out = tokio::time::timeout(Duration::from_secs(10), async {
         loop {
-            if let SimEvent::LoggedOut { via, .. } = sim_events.recv().await.unwrap() {
-                return via;
+            match sim_events.recv().await {
+                Ok(SimEvent::LoggedOut { via, .. }) => return via,
+                Ok(SimEvent::FrameIn { .. } | SimEvent::FrameOut { .. }) => {}
+                Ok(other) => seen.push(format!("{other:?}")),
+                Err(e) => seen.push(format!("recv: {e}")),
             }
         }
     })
     .await
-    .unwrap();
+    .unwrap_or_else(|_| panic!("no LoggedOut; saw {seen:#?}"));
     assert_eq!(logged_out, "connection");
 
     // After logout: one-line errors for the missing session and for the stale copy.

@@ -250,6 +250,12 @@ impl Driver {
                 }
             }
             if let Some(reason) = closed {
+                if reason == waweb_session::CloseReason::LoggedOut && socket_error.is_none() {
+                    // The goodbye frame is on its way. Read until the server closes (briefly):
+                    // closing with its frames still unread would make our close a TCP reset,
+                    // and a server still writing to us could then lose the goodbye unread.
+                    drain_until_closed(&mut stream).await;
+                }
                 close_socket(&mut sink).await;
                 if reason == waweb_session::CloseReason::LoggedOut {
                     self.creds = None;
@@ -349,6 +355,22 @@ impl Driver {
             }
         }
     }
+}
+
+/// How long a logout waits for the server to close after the goodbye frame.
+const GOODBYE_LINGER: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Reads and discards frames until the server closes the connection or [`GOODBYE_LINGER`]
+/// passes.
+async fn drain_until_closed(stream: &mut futures_util::stream::SplitStream<Ws>) {
+    let _ = tokio::time::timeout(GOODBYE_LINGER, async {
+        while let Some(Ok(m)) = stream.next().await {
+            if matches!(m, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 /// Sends a close frame and closes the sink, bounded in time.

@@ -62,6 +62,11 @@ pub(crate) struct DecodeArgs {
     /// Pretty-print the JSON.
     #[arg(long, short)]
     pretty: bool,
+    /// Session keys, `encKey` then `macKey` (64 bytes, hex or base64). The input is then a
+    /// captured binary frame, with or without its `tag,` prefix and the metric and flags bytes
+    /// of outgoing frames: its MAC is checked, it is decrypted, and the node inside is shown.
+    #[arg(long, value_name = "KEYS")]
+    keys: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -113,11 +118,19 @@ fn run_decode(args: &DecodeArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let format = decode::Format::from_flags(args.hex, args.base64);
+    let keys = match args.keys.as_deref().map(decode::parse_keys).transpose() {
+        Ok(k) => k,
+        Err(e) => anyhow::bail!("--keys: {e}"),
+    };
     let stdout = io::stdout();
     let mut out = stdout.lock();
     let mut failed = false;
     for (line_no, line) in decode::lines(&text) {
-        match decode::decode_line(line, format, args.pretty) {
+        let result = match &keys {
+            Some(k) => decode::decode_frame_line(line, format, args.pretty, k),
+            None => decode::decode_line(line, format, args.pretty),
+        };
+        match result {
             Ok(json) => writeln!(out, "{json}")?,
             Err(e) => {
                 failed = true;

@@ -77,3 +77,35 @@ fn bad_input_prints_the_typed_error_and_fails() {
     assert!(err.contains("invalid node:"), "{err}");
     assert!(err.contains("at byte"), "{err}");
 }
+
+#[test]
+fn opens_a_captured_frame_with_keys() {
+    let keys = waweb_crypto::SessionKeys::new([1; 32], [2; 32]);
+    let node =
+        waweb_binary::encode(&waweb_binary::Node::new("action").attr("type", "relay")).unwrap();
+    let mut frame = b"1600000000.--1,".to_vec();
+    frame.extend_from_slice(&[16, 0x80]);
+    frame.extend_from_slice(&keys.seal_frame(&node).unwrap());
+    let key_hex = format!("{}{}", hex::encode([1u8; 32]), hex::encode([2u8; 32]));
+    let out = waweb()
+        .args(["decode", "--keys", &key_hex, &hex::encode(&frame)])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "[\"action\",{\"type\":\"relay\"},null]\n"
+    );
+    // Wrong keys: the MAC check fails, a one-line typed error, exit 1.
+    let wrong = format!("{}{}", hex::encode([1u8; 32]), hex::encode([3u8; 32]));
+    let out = waweb()
+        .args(["decode", "--keys", &wrong, &hex::encode(&frame)])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("MAC check"));
+}

@@ -499,6 +499,16 @@ async fn many_pushed_messages_arrive_in_order() {
     .await
     .expect("10,000 messages in time");
     assert_eq!(got, N);
+    // Bounded memory: the store keeps at most its per-chat cap, however many messages arrive.
+    let chat = Jid::parse("491701111111@c.us").unwrap();
+    let kept = client
+        .with_store(|s| s.last_messages(&chat, usize::MAX).len())
+        .unwrap();
+    assert_eq!(
+        kept,
+        waweb_client::DEFAULT_MESSAGES_PER_CHAT,
+        "the store keeps exactly its cap"
+    );
     client.shutdown().await;
     sim.shutdown().await;
 }

@@ -104,3 +104,8 @@ pub use json::events_from_json;
 pub use media::{MediaError, MediaOptions, MediaType, UploadFlow, UploadedMedia, media_message};
 pub use node::{events_from_node, events_from_node_ref};
 pub use store::{DEFAULT_MESSAGES_PER_CHAT, Store};
+
+/// The examples of the repository's README, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+pub struct ReadmeDoctests;

@@ -7,11 +7,10 @@
 )]
 
 use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
-fn waweb() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_waweb"))
-}
+mod common;
+use common::waweb;
 
 #[test]
 fn decodes_an_argument() {

@@ -8,41 +8,13 @@
 )]
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use waweb_sim::{SimConfig, SimEvent};
 
-fn waweb() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_waweb"))
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("waweb-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
-async fn run(mut cmd: Command) -> Output {
-    tokio::task::spawn_blocking(move || cmd.output().unwrap())
-        .await
-        .unwrap()
-}
-
-/// A failure: non-zero exit and exactly one line on standard error.
-fn assert_one_line_error(out: &Output, needle: &str) {
-    assert!(!out.status.success(), "must fail: {out:?}");
-    let err = text(&out.stderr);
-    assert_eq!(err.lines().count(), 1, "one line: {err:?}");
-    assert!(err.starts_with("waweb: "), "{err}");
-    assert!(err.contains(needle), "{err:?} should contain {needle:?}");
-}
+mod common;
+use common::{assert_one_line_error, run, temp_dir, text, waweb};
 
 #[test]
 fn demo_runs_to_completion() {

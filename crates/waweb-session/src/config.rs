@@ -25,6 +25,9 @@ pub struct Config {
     pub max_rerefs: u32,
     /// The ref ttl used when a reply carries none.
     pub default_ref_ttl: Duration,
+    /// Keep a [`FrameRecord`](crate::FrameRecord) of every frame in and out, for
+    /// [`Session::poll_record`](crate::Session::poll_record) (an inspector's view). Off by default.
+    pub record_frames: bool,
 }
 
 impl Default for Config {
@@ -38,6 +41,7 @@ impl Default for Config {
             keepalive_timeout: Duration::from_secs(10),
             max_rerefs: 5,
             default_ref_ttl: Duration::from_secs(20),
+            record_frames: false,
         }
     }
 }

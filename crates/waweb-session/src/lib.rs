@@ -27,6 +27,7 @@ mod credentials;
 mod error;
 mod event;
 mod frame;
+mod record;
 mod session;
 #[cfg(test)]
 mod tests;
@@ -36,5 +37,6 @@ pub use credentials::{CREDENTIALS_VERSION, Credentials, DEFAULT_LOGOUT_URL, Logo
 pub use error::{Error, FrameError, RequestError};
 pub use event::{CloseReason, ConnInfo, Event, LoginFailure, LoginKind, Reply, StreamInfo};
 pub use frame::{Flags, GOODBYE, KEEPALIVE, Metric, TagGenerator, Transmit};
+pub use record::{Direction, FrameRecord, RecordBody};
 pub use session::{Session, State};
 pub use waweb_binary::Node;

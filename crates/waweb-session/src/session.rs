@@ -18,6 +18,7 @@ use crate::frame::{
     Flags, GOODBYE, KEEPALIVE, Metric, TagGenerator, TextFrame, Transmit, binary_frame,
     split_binary, split_text,
 };
+use crate::record::{Direction, FrameRecord, RecordBody};
 
 /// Where a session stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +89,7 @@ pub struct Session {
     timers: Timers,
     transmits: VecDeque<Transmit>,
     events: VecDeque<Event>,
+    records: VecDeque<FrameRecord>,
 }
 
 impl core::fmt::Debug for Session {
@@ -188,6 +190,7 @@ impl Session {
             timers,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
+            records: VecDeque::new(),
         }
     }
 
@@ -203,6 +206,12 @@ impl Session {
     #[must_use]
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
+    }
+
+    /// The next frame record, when [`Config::record_frames`] is on: every frame in and out, in
+    /// the order the session handled them.
+    pub fn poll_record(&mut self) -> Option<FrameRecord> {
+        self.records.pop_front()
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) must be called next.
@@ -267,6 +276,9 @@ impl Session {
         if self.timers.keepalive.is_some_and(|t| t <= now) {
             self.transmits
                 .push_back(Transmit::Text(KEEPALIVE.to_owned()));
+            self.record(Direction::Out, None, KEEPALIVE.len(), || {
+                RecordBody::Text(KEEPALIVE.to_owned())
+            });
             self.timers.keepalive = Some(now + self.config.keepalive_interval);
             if self.timers.keepalive_reply.is_none() {
                 self.timers.keepalive_reply = Some(now + self.config.keepalive_timeout);
@@ -309,6 +321,7 @@ impl Session {
         if self.is_closed() {
             return;
         }
+        self.record_text(Direction::In, frame);
         match split_text(frame) {
             None => self.frame_error(None, FrameError::Malformed("text frame without a tag")),
             Some(TextFrame::Pong(ms)) => match ms.trim().parse::<u64>() {
@@ -344,19 +357,29 @@ impl Session {
         if sealed.first().is_some_and(|b| matches!(b, b'[' | b'{'))
             && let Ok(value) = serde_json::from_slice::<Value>(sealed)
         {
+            self.record(Direction::In, Some(&tag), frame.len(), || {
+                RecordBody::Json(value.clone())
+            });
             return self.handle_json(now, &tag, value);
         }
         let Some(keys) = &self.keys else {
-            return self.frame_error(Some(&tag), FrameError::NoKeys);
+            return self.binary_error(&tag, frame.len(), FrameError::NoKeys);
         };
         let plain = match keys.open_frame(sealed) {
             Ok(p) => Zeroizing::new(p),
-            Err(e) => return self.frame_error(Some(&tag), FrameError::Open(e)),
+            Err(e) => return self.binary_error(&tag, frame.len(), FrameError::Open(e)),
         };
         let node = match Tree::decode(&plain) {
             Ok(tree) => tree.root().to_owned(),
-            Err(e) => return self.frame_error(Some(&tag), FrameError::Decode(e)),
+            Err(e) => return self.binary_error(&tag, frame.len(), FrameError::Decode(e)),
         };
+        self.record(Direction::In, Some(&tag), frame.len(), || {
+            RecordBody::Node {
+                node: node.clone(),
+                metric: None,
+                flags: None,
+            }
+        });
         if self
             .pending
             .get(&tag)
@@ -433,8 +456,14 @@ impl Session {
         let mut iv = [0u8; 16];
         self.rng.fill(&mut iv).map_err(|_| Error::Random)?;
         let sealed = keys.seal_frame_with_iv(&plain, &iv);
-        self.transmits
-            .push_back(Transmit::Binary(binary_frame(tag, metric, flags, &sealed)));
+        let frame = binary_frame(tag, metric, flags, &sealed);
+        let size = frame.len();
+        self.transmits.push_back(Transmit::Binary(frame));
+        self.record(Direction::Out, Some(tag), size, || RecordBody::Node {
+            node,
+            metric: Some(metric),
+            flags: Some(flags),
+        });
         self.pending.insert(
             tag.to_owned(),
             Pending {
@@ -462,6 +491,7 @@ impl Session {
             return Err(Error::NotLoggedIn);
         }
         self.transmits.push_back(Transmit::Text(GOODBYE.to_owned()));
+        self.record_text(Direction::Out, GOODBYE);
         self.close(CloseReason::LoggedOut);
         Ok(())
     }
@@ -482,8 +512,12 @@ impl Session {
 
     fn send_json_internal(&mut self, now: Instant, value: &Value, purpose: Purpose) -> String {
         let tag = self.tags.next_tag();
-        self.transmits
-            .push_back(Transmit::Text(format!("{tag},{value}")));
+        let text = format!("{tag},{value}");
+        let size = text.len();
+        self.transmits.push_back(Transmit::Text(text));
+        self.record(Direction::Out, Some(&tag), size, || {
+            RecordBody::Json(value.clone())
+        });
         self.pending.insert(
             tag.clone(),
             Pending {
@@ -492,6 +526,47 @@ impl Session {
             },
         );
         tag
+    }
+
+    /// Keeps a record when recording is on; `body` is built only then.
+    fn record(
+        &mut self,
+        direction: Direction,
+        tag: Option<&str>,
+        size: usize,
+        body: impl FnOnce() -> RecordBody,
+    ) {
+        if self.config.record_frames {
+            self.records.push_back(FrameRecord {
+                direction,
+                tag: tag.map(str::to_owned),
+                size,
+                body: body(),
+            });
+        }
+    }
+
+    /// Records a text frame: tagged JSON as JSON, anything else as text.
+    fn record_text(&mut self, direction: Direction, frame: &str) {
+        if !self.config.record_frames {
+            return;
+        }
+        let (tag, body) = match split_text(frame) {
+            Some(TextFrame::Tagged { tag, payload }) => match serde_json::from_str(payload) {
+                Ok(value) => (Some(tag), RecordBody::Json(value)),
+                Err(_) => (Some(tag), RecordBody::Text(frame.to_owned())),
+            },
+            _ => (None, RecordBody::Text(frame.to_owned())),
+        };
+        self.record(direction, tag, frame.len(), || body);
+    }
+
+    /// A binary frame that could not be read: recorded, then reported.
+    fn binary_error(&mut self, tag: &str, size: usize, error: FrameError) {
+        self.record(Direction::In, Some(tag), size, || {
+            RecordBody::Unreadable(error.to_string())
+        });
+        self.frame_error(Some(tag), error);
     }
 
     fn frame_error(&mut self, tag: Option<&str>, error: FrameError) {

@@ -188,12 +188,22 @@ impl Driver {
     }
 
     /// Drives one session over one websocket.
+    /// Hands the session's frame records to the tap, if there is one.
+    fn tap(&self, session: &mut Session) {
+        if let Some(tap) = &self.config.frame_tap {
+            while let Some(r) = session.poll_record() {
+                tap.call(r);
+            }
+        }
+    }
+
     async fn drive(&mut self, ws: Ws, cmds: &mut mpsc::Receiver<Command>) -> Outcome {
         let now = Instant::now();
         let unix = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
-        let cfg = self.config.session.clone();
+        let mut cfg = self.config.session.clone();
+        cfg.record_frames |= self.config.frame_tap.is_some();
         let session = match self.creds.clone() {
             Some(c) => Session::restore(cfg, now, unix, c, Box::new(OsRandom)),
             None => Session::login(cfg, now, unix, Box::new(OsRandom)),
@@ -207,6 +217,7 @@ impl Driver {
         let mut logout_ack: Option<oneshot::Sender<Result<(), Error>>> = None;
         let mut socket_error: Option<String> = None;
         loop {
+            self.tap(&mut session);
             while let Some(t) = session.poll_transmit() {
                 let msg = match t {
                     Transmit::Text(s) => Message::text(s),
@@ -218,6 +229,7 @@ impl Driver {
                     break;
                 }
             }
+            self.tap(&mut session);
             let mut closed = None;
             while let Some(ev) = session.poll_event() {
                 let forward = match ev {

@@ -124,6 +124,33 @@ pub struct Config {
     pub command_capacity: usize,
     /// The HTTP logout endpoint.
     pub logout_url: String,
+    /// When set, every frame in and out is recorded (opened and decoded) and handed to it: an
+    /// inspector's or a capture tool's view of the connection.
+    pub frame_tap: Option<FrameTap>,
+}
+
+/// Receives a [`FrameRecord`](waweb_session::FrameRecord) of every frame in and out.
+///
+/// Called on the connection task, in order; it should return quickly (push into a channel or a
+/// ring buffer). Records carry secrets (see [`waweb_session::FrameRecord`]).
+#[derive(Clone)]
+pub struct FrameTap(Arc<dyn Fn(waweb_session::FrameRecord) + Send + Sync>);
+
+impl FrameTap {
+    /// A tap calling `f` with each record.
+    pub fn new(f: impl Fn(waweb_session::FrameRecord) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+
+    pub(crate) fn call(&self, record: waweb_session::FrameRecord) {
+        (self.0)(record);
+    }
+}
+
+impl core::fmt::Debug for FrameTap {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("FrameTap(..)")
+    }
 }
 
 impl Default for Config {
@@ -138,6 +165,7 @@ impl Default for Config {
             event_capacity: 256,
             command_capacity: 64,
             logout_url: waweb_session::DEFAULT_LOGOUT_URL.into(),
+            frame_tap: None,
         }
     }
 }

@@ -574,3 +574,81 @@ async fn shutdown_with_a_full_event_channel() {
     assert!(!sim.client(&creds.client_id).unwrap().connected);
     sim.shutdown().await;
 }
+
+/// The frame tap sees every frame in and out, opened and decoded, in order: `init` out, its
+/// reply and `Conn` in, the login burst as nodes, and a node we send with its header bytes.
+#[tokio::test]
+async fn frame_tap_records_every_frame_both_ways() {
+    use std::sync::{Arc, Mutex};
+    use waweb_session::{Direction, FrameRecord, Metric, RecordBody};
+    let sim = sim_with(|_| {}).await;
+    let records: Arc<Mutex<Vec<FrameRecord>>> = Arc::default();
+    let mut cfg = config(&sim, None);
+    let sink = Arc::clone(&records);
+    cfg.frame_tap = Some(waweb_transport::FrameTap::new(move |r| {
+        sink.lock().unwrap().push(r);
+    }));
+    let (handle, mut events) = Connection::connect(cfg);
+    let code = until(&mut events, |e| match e {
+        Event::Session(SEvent::Qr { code, .. }) => Some(code),
+        _ => None,
+    })
+    .await;
+    sim.scan(&code).await.unwrap();
+    until(&mut events, |e| match e {
+        Event::Session(SEvent::Node { .. }) => Some(()),
+        _ => None,
+    })
+    .await;
+    let query = Node::new("query").attr("type", "chat");
+    // Recorded when queued; whether the simulator answers this query does not matter here.
+    let _ = tokio::time::timeout(
+        Duration::from_secs(2),
+        handle.send_node(query, Metric::QUERY_CHAT, waweb_session::Flags::IGNORE),
+    )
+    .await;
+    handle.shutdown().await;
+    sim.shutdown().await;
+
+    let records = records.lock().unwrap();
+    let first = &records[0];
+    assert_eq!(first.direction, Direction::Out);
+    match &first.body {
+        RecordBody::Json(v) => assert_eq!(v[1], "init", "the first frame is init: {v}"),
+        other => panic!("first record {other:?}"),
+    }
+    assert!(first.size > 20);
+    let conn = records
+        .iter()
+        .find(|r| {
+            r.direction == Direction::In && matches!(&r.body, RecordBody::Json(v) if v[0] == "Conn")
+        })
+        .expect("Conn recorded");
+    assert_eq!(conn.tag.as_deref(), Some("s1"));
+    assert!(
+        records
+            .iter()
+            .any(|r| r.direction == Direction::In && matches!(r.body, RecordBody::Node { .. })),
+        "the login burst is recorded as decoded nodes"
+    );
+    let sent = records
+        .iter()
+        .find_map(|r| match &r.body {
+            RecordBody::Node {
+                node,
+                metric,
+                flags,
+            } if r.direction == Direction::Out => Some((node, *metric, *flags)),
+            _ => None,
+        })
+        .expect("our query recorded");
+    assert_eq!(sent.0.tag, "query");
+    assert!(
+        sent.0.get_attr("epoch").is_some(),
+        "recorded as sent, epoch included"
+    );
+    assert_eq!(sent.1, Some(Metric::QUERY_CHAT));
+    assert_eq!(sent.2, Some(waweb_session::Flags::IGNORE));
+    // Debug never shows the contents (Conn carries the login secret).
+    assert!(!format!("{conn:?}").contains("secret"));
+}

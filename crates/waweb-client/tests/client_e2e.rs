@@ -669,3 +669,50 @@ async fn a_late_ack_is_a_timeout_and_logout_stops_the_client() {
     );
     sim.shutdown().await;
 }
+
+/// With the simulator's recipient receipts on, a sent message goes server → delivered → read,
+/// and the store's copy follows.
+#[tokio::test]
+async fn recipient_receipts_take_a_message_to_read() {
+    let sim = waweb_sim::start(SimConfig {
+        receipts: Some(Duration::from_millis(100)),
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let (client, mut events) = Client::connect(ClientConfig::with_url(sim.ws_url()));
+    timeout(T, async {
+        loop {
+            match events.recv().await.unwrap() {
+                ClientEvent::Qr { code, .. } => sim.scan(&code).await.unwrap(),
+                ClientEvent::Event(Event::Chats(_)) => break,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .unwrap();
+    let sent = client.send_text(&jid(ALICE), "read me").await.unwrap();
+    let mut acks = Vec::new();
+    timeout(T, async {
+        while acks.last() != Some(&Ack::Read) {
+            if let ClientEvent::Event(Event::Receipt(r)) = events.recv().await.unwrap()
+                && r.ids.contains(&sent.id)
+            {
+                acks.push(r.ack);
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(acks, [Ack::Server, Ack::Delivered, Ack::Read]);
+    let status = client
+        .with_store(|s| {
+            s.message(&jid(ALICE).normalized(), &sent.id)
+                .and_then(|m| m.status())
+        })
+        .flatten();
+    assert_eq!(status, Some(Ack::Read));
+    client.shutdown().await;
+    sim.shutdown().await;
+}

@@ -33,6 +33,10 @@ pub struct SimArgs {
     /// Oldest client version accepted, `a.b.c`.
     #[arg(long, value_name = "VERSION", default_value = "2.2142.12")]
     pub min_version: String,
+    /// The recipients of sent messages deliver them after this many seconds and read them after
+    /// twice as long (`Msg` acks 2 and 3); without it, only the server's ack.
+    #[arg(long, value_name = "SECS")]
+    pub receipts: Option<f64>,
     /// Print only connection events, not every frame.
     #[arg(long, short)]
     pub quiet: bool,
@@ -73,6 +77,7 @@ impl SimArgs {
                 None => Account::sample(),
             },
             min_version: parse_version(&self.min_version)?,
+            receipts: self.receipts.map(|s| secs("receipts", s)).transpose()?,
         })
     }
 }

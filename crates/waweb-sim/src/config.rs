@@ -22,6 +22,10 @@ pub struct SimConfig {
     /// An `init` with an older version is answered `["Cmd",{"type":"update"}]`; also the `curr` of the
     /// `init` reply and the version in `Stream`.
     pub min_version: (u32, u32, u32),
+    /// When set, the recipients of the messages clients send receive them and read them: `Msg`
+    /// acks 2 (delivered) after this delay and 3 (read) after twice it, to every logged-in
+    /// connection. Off by default (the server's ack 1 only).
+    pub receipts: Option<Duration>,
 }
 
 impl Default for SimConfig {
@@ -33,6 +37,7 @@ impl Default for SimConfig {
             max_refs: 6,
             account: Account::sample(),
             min_version: (2, 2142, 12),
+            receipts: None,
         }
     }
 }

@@ -1049,6 +1049,9 @@ impl Conn {
             let ack = wire::msg_ack(&self.shared.cfg.account, m, 1);
             self.send_unsolicited(&ack).await?;
         }
+        if let Some(delay) = self.shared.cfg.receipts {
+            self.shared.recipients_receive(&msgs, delay);
+        }
         Ok(())
     }
 }

@@ -309,6 +309,32 @@ impl Shared {
     }
 
     /// Senders of every connection (logged-in ones only if `logged_in`).
+    /// The recipients of `msgs` get them, then read them: acks 2 and 3, `delay` apart, in the
+    /// background.
+    pub(crate) fn recipients_receive(self: &Arc<Self>, msgs: &[WebMessageInfo], delay: Duration) {
+        let acks: Vec<(Value, Value)> = msgs
+            .iter()
+            .map(|m| {
+                (
+                    wire::msg_ack(&self.cfg.account, m, 2),
+                    wire::msg_ack(&self.cfg.account, m, 3),
+                )
+            })
+            .collect();
+        let shared = Arc::clone(self);
+        tokio::spawn(async move {
+            for stage in [0, 1] {
+                tokio::time::sleep(delay).await;
+                for tx in shared.senders(true) {
+                    for (delivered, read) in &acks {
+                        let ack = if stage == 0 { delivered } else { read };
+                        let _ = tx.send(Cmd::Json(ack.clone())).await;
+                    }
+                }
+            }
+        });
+    }
+
     fn senders(&self, logged_in: bool) -> Vec<mpsc::Sender<Cmd>> {
         lock(&self.state)
             .conns
@@ -449,6 +475,20 @@ impl SimHandle {
         jpeg: &[u8],
         caption: &str,
     ) -> Result<WebMessageInfo, SimError> {
+        self.push_image_as(chat, jpeg, "image/jpeg", caption).await
+    }
+
+    /// As [`push_image`](Self::push_image), for a picture of another type (`image/png`, ...).
+    ///
+    /// # Errors
+    /// As [`push_image`](Self::push_image).
+    pub async fn push_image_as(
+        &self,
+        chat: &str,
+        jpeg: &[u8],
+        mimetype: &str,
+        caption: &str,
+    ) -> Result<WebMessageInfo, SimError> {
         use waweb_crypto::{MediaKey, MediaType};
         use waweb_proto::proto::{ImageMessage, Message};
         let key = MediaKey::generate()?;
@@ -461,7 +501,7 @@ impl SimHandle {
         let image = ImageMessage {
             url: Some(url),
             direct_path: Some(direct),
-            mimetype: Some("image/jpeg".into()),
+            mimetype: Some(mimetype.into()),
             caption: (!caption.is_empty()).then(|| caption.to_owned()),
             file_sha256: Some(info.file_sha256.to_vec()),
             file_enc_sha256: Some(info.file_enc_sha256.to_vec()),

@@ -72,7 +72,6 @@ const S = {
   msgs: new Map(), // id -> MsgView of the open conversation
   reply: null, // MsgView being answered
   archivedView: false,
-  loggingOut: false,
   linkUp: false,
 };
 
@@ -195,6 +194,7 @@ function authError() {
 
 let es = null;
 let reconnectTimer = null;
+let staleTimer = null;
 
 function connect() {
   if (authFailed) return;
@@ -262,6 +262,9 @@ function handle(ev) {
     case 'presence':
       S.presence[ev.jid] = { presence: ev.presence, t: ev.t, at: Date.now() };
       if (ev.jid === S.open) renderPresence();
+      scheduleChats();
+      clearTimeout(staleTimer);
+      staleTimer = setTimeout(scheduleChats, PRESENCE_STALE_MS + 100); // let old "typing…" marks go
       break;
     case 'battery':
       S.battery = { value: ev.value, charging: ev.charging };
@@ -288,11 +291,6 @@ function setAuth(a) {
   S.auth = { state: a.state, detail: a.detail ?? null, qr: a.qr ?? null, me: a.me ?? null };
   if (S.auth.state === 'logged_in') S.everLoggedIn = true;
   if (S.auth.state === 'stopped' || S.auth.state === 'qr') S.everLoggedIn = false;
-  if (S.auth.state === 'stopped' && S.auth.detail === 'logged_out' && S.loggingOut) {
-    // We asked to log out: go straight back to a fresh QR, as WhatsApp Web does.
-    S.loggingOut = false;
-    cmd({ cmd: 'restart' });
-  }
   if (was !== S.auth.state && !S.everLoggedIn && S.open) closeChat();
   renderAuth();
 }
@@ -427,7 +425,8 @@ function chatItem(c) {
       h('span', { class: 'ci-name', text: name }),
       h('span', { class: 'ci-time', text: listTime(last?.t || c.t) })),
     h('div', { class: 'ci-bottom' },
-      h('span', { class: 'ci-preview' }, last?.from_me ? ticks(last.status) : null, h('span', { text: last?.text || '' })),
+      activity(c.jid) ? h('span', { class: 'ci-preview typing', text: activity(c.jid) })
+        : h('span', { class: 'ci-preview' }, last?.from_me ? ticks(last.status) : null, h('span', { text: last?.text || '' })),
       h('span', { class: 'ci-icons' },
         c.muted ? h('span', { class: 'ci-muted', title: 'Muted', 'data-testid': 'muted' },
           svg('svg', { viewBox: '0 0 16 16', width: 15, height: 15, 'aria-hidden': 'true' },
@@ -690,19 +689,22 @@ function renderConvHead() {
 }
 
 const PRESENCE_STALE_MS = 30000; // typing marks fade if the phone never says "paused"
+
+/** "typing…" or "recording audio…" while a contact does so (and recently said so), else ''. */
+function activity(jid) {
+  const p = S.presence[jid];
+  if (!p || Date.now() - p.at >= PRESENCE_STALE_MS) return '';
+  if (p.presence === 'composing') return 'typing…';
+  if (p.presence === 'recording') return 'recording audio…';
+  return '';
+}
+
 let presenceTimer = null;
 function renderPresence() {
   const line = el.convHead.querySelector('[data-testid="presence"]');
   if (!line || !S.open) return;
   const p = S.presence[S.open];
-  let text = '';
-  if (p) {
-    const fresh = Date.now() - p.at < PRESENCE_STALE_MS;
-    if (p.presence === 'available') text = 'online';
-    else if (p.presence === 'composing' && fresh) text = 'typing…';
-    else if (p.presence === 'recording' && fresh) text = 'recording audio…';
-    else if (p.presence === 'paused' || p.presence === 'composing' || p.presence === 'recording') text = '';
-  }
+  const text = activity(S.open) || (p?.presence === 'available' ? 'online' : '');
   line.textContent = text;
   line.classList.toggle('typing', text.endsWith('…'));
   clearTimeout(presenceTimer);
@@ -879,8 +881,7 @@ function wire() {
   document.addEventListener('click', (e) => { if (!e.target.closest('#menu-pop')) el.menuPop.hidden = true; });
   $('logout').addEventListener('click', () => {
     el.menuPop.hidden = true;
-    S.loggingOut = true;
-    cmd({ cmd: 'logout' });
+    cmd({ cmd: 'logout' }); // the server shows a fresh QR afterwards
   });
   for (const b of document.querySelectorAll('[data-inspector-toggle]')) {
     b.addEventListener('click', () => { el.menuPop.hidden = true; showInspector(el.inspector.hidden); });

@@ -45,7 +45,7 @@ function isPlainObject(v) {
 
 /** `{"hex": "..."}`: a byte run in the codec's JSON form. */
 export function isHexBytes(v) {
-  return isPlainObject(v) && Object.keys(v).length === 1 && typeof v.hex === 'string';
+  return isPlainObject(v) && typeof v.hex === 'string';
 }
 
 /** `{"WebMessageInfo": {...}}`: a decoded message protobuf. */
@@ -53,12 +53,16 @@ export function isProto(v) {
   return isPlainObject(v) && Object.keys(v).length === 1 && isPlainObject(v.WebMessageInfo);
 }
 
-function hexView(hex) {
-  const bytes = hex.length / 2;
-  const shown = hex.slice(0, HEX_SHOWN * 2).replace(/(..)/g, '$1 ').trim();
+/** A byte run: its length and (the start of) its hex; other fields beside `hex` (such as a
+ * `protobuf_error` when a message did not decode) are listed after it. */
+function hexView(v) {
+  const bytes = v.hex.length / 2;
+  const shown = v.hex.slice(0, HEX_SHOWN * 2).replace(/(..)/g, '$1 ').trim();
+  const extra = Object.entries(v).filter(([k]) => k !== 'hex');
   return h('span', { class: 'tv-bytes' },
     h('span', { class: 'tv-meta', text: `${bytes} byte${bytes === 1 ? '' : 's'}: ` }),
-    h('code', { text: shown + (bytes > HEX_SHOWN ? ' …' : '') }));
+    h('code', { text: shown + (bytes > HEX_SHOWN ? ' …' : '') }),
+    extra.map(([k, x]) => h('div', { class: 'tv-leaf' }, keyLabel(k), leafValue(x))));
 }
 
 function leafValue(v) {
@@ -80,7 +84,7 @@ function keyLabel(key) {
  * Byte runs and decoded protobufs found anywhere inside get their own views.
  */
 export function jsonTree(value, openDepth = 2, key = undefined, depth = 0) {
-  if (isHexBytes(value)) return h('div', { class: 'tv-leaf' }, keyLabel(key), hexView(value.hex));
+  if (isHexBytes(value)) return h('div', { class: 'tv-leaf' }, keyLabel(key), hexView(value));
   if (isProto(value)) return protoBlock(value, key);
   if (value === null || typeof value !== 'object') {
     return h('div', { class: 'tv-leaf' }, keyLabel(key), leafValue(value));
@@ -129,7 +133,7 @@ export function nodeTree(node, depth = 0) {
   let body;
   if (Array.isArray(content)) body = content.map((kid) => nodeTree(kid, depth + 1));
   else if (typeof content === 'string') body = h('div', { class: 'tv-leaf' }, leafValue(content));
-  else if (isHexBytes(content)) body = h('div', { class: 'tv-leaf' }, hexView(content.hex));
+  else if (isHexBytes(content)) body = h('div', { class: 'tv-leaf' }, hexView(content));
   else if (isProto(content)) body = protoBlock(content);
   else body = jsonTree(content, 3);
   return h('details', { class: 'tv-node tv-xml', open: depth < 6 },

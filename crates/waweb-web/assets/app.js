@@ -405,6 +405,8 @@ function renderChats() {
     const chats = sortChats(all.filter((c) => !c.archived));
     nodes.push(chats.length ? chats.map(chatItem) : h('div', { class: 'list-empty', text: S.auth.state === 'logged_in' ? 'No chats yet' : '' }));
   }
+  const unread = all.filter((c) => c.unread && !c.muted && !c.archived && c.jid !== S.open).length;
+  document.title = unread ? `(${unread}) waweb` : 'waweb';
   const scroll = el.list.scrollTop;
   el.list.replaceChildren(...nodes.flat());
   el.list.scrollTop = scroll;

@@ -75,6 +75,11 @@ pub(crate) fn parse_jid(s: &str) -> anyhow::Result<Jid> {
         .map_err(|e| anyhow::anyhow!("bad JID: {e}"))
 }
 
+/// The logout endpoint for `url` when it is not the real server's (see [`logout_url`]).
+pub(crate) fn logout_url_for(url: &str) -> Option<String> {
+    url.starts_with("ws://").then(|| logout_url(url))
+}
+
 /// The HTTP logout endpoint of a `ws://host/...` URL (the simulator's), else the real one.
 fn logout_url(url: &str) -> String {
     url.strip_prefix("ws://")

@@ -12,6 +12,7 @@ mod live;
 mod media;
 mod qr;
 mod session_file;
+mod web;
 
 /// A client, simulator and protocol toolkit for the legacy WhatsApp Web protocol.
 #[derive(Parser, Debug)]
@@ -41,6 +42,9 @@ enum Command {
     Logout(live::PlainArgs),
     /// Decode binary nodes (hex or base64) and print them as JSON `[description, attrs, content]`.
     Decode(DecodeArgs),
+    /// Serve the browser client and protocol inspector (against the embedded simulator unless
+    /// --url is given).
+    Web(web::WebArgs),
     /// Run the loopback simulator of the server and the phone (see docs/simulator.md).
     Sim(waweb_sim::SimArgs),
 }
@@ -81,6 +85,7 @@ fn main() -> ExitCode {
         Command::Download(args) => run_async(media::download(args)),
         Command::Chats(args) => run_async(live::chats(args)),
         Command::Logout(args) => run_async(live::logout(args)),
+        Command::Web(args) => run_async(web::run(args)),
         Command::Sim(args) => waweb_sim::run_cli_blocking(args)
             .map(|()| ExitCode::SUCCESS)
             .map_err(Into::into),

@@ -587,7 +587,8 @@ impl Client {
     }
 
     /// Marks a chat read up to message `last_id` (`action type=set` with
-    /// `read{jid,index,owner,count}`, metric read, flags ignore).
+    /// `read{jid,index,owner,count}`, metric read, flags ignore); the store's unread count of
+    /// the chat becomes 0.
     ///
     /// # Errors
     /// As [`send_text`](Self::send_text).
@@ -604,7 +605,15 @@ impl Client {
             .attr("owner", if from_me { "true" } else { "false" })
             .attr("count", count.to_string());
         let node = Node::new("action").attr("type", "set").children(vec![read]);
-        expect_ok(self.node(node, Metric::READ, Flags::IGNORE).await?).map(drop)
+        expect_ok(self.node(node, Metric::READ, Flags::IGNORE).await?)?;
+        // The server does not echo our own read mark: keep the store in step.
+        if let Some(store) = lock(&self.shared).store.as_mut() {
+            store.apply(&Event::ChatRead(crate::event::ChatRead {
+                jid: chat.clone(),
+                read: true,
+            }));
+        }
+        Ok(())
     }
 
     /// Sends our presence (`action type=set` with `presence{type,to}`, metric presence); `to`

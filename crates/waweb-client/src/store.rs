@@ -276,6 +276,11 @@ impl Store {
             .or_else(|| self.chat(jid).and_then(|c| c.name.as_deref()))
     }
 
+    /// All contacts, in no particular order.
+    pub fn contacts(&self) -> impl Iterator<Item = &Contact> {
+        self.contacts.values()
+    }
+
     /// Number of contacts.
     #[must_use]
     pub fn contact_count(&self) -> usize {

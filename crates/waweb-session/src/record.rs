@@ -57,6 +57,19 @@ pub enum RecordBody {
     Unreadable(String),
 }
 
+impl FrameRecord {
+    /// A record (for tools that build or replay records themselves).
+    #[must_use]
+    pub fn new(direction: Direction, tag: Option<String>, size: usize, body: RecordBody) -> Self {
+        Self {
+            direction,
+            tag,
+            size,
+            body,
+        }
+    }
+}
+
 impl RecordBody {
     /// A short name of the kind: `json`, `text`, `node` or `error`.
     #[must_use]

@@ -106,7 +106,10 @@ pub(crate) fn node_json(node: &Node) -> Value {
         Some(Content::Bytes(b)) if node.tag == "message" => {
             match waweb_proto::decode_web_message_info(b) {
                 Ok(d) => match serde_json::to_value(&d.info) {
-                    Ok(v) => json!({ "WebMessageInfo": v }),
+                    Ok(mut v) => {
+                        prune(&mut v);
+                        json!({ "WebMessageInfo": v })
+                    }
                     Err(e) => json!({ "hex": hex::encode(b), "protobuf_error": e.to_string() }),
                 },
                 Err(e) => json!({ "hex": hex::encode(b), "protobuf_error": e.to_string() }),
@@ -115,6 +118,19 @@ pub(crate) fn node_json(node: &Node) -> Value {
         Some(Content::Bytes(b)) => json!({ "hex": hex::encode(b) }),
     };
     json!([node.tag, attrs, content])
+}
+
+/// Drops the fields a protobuf message does not set (`null`, `[]`) so that only what was on the
+/// wire is shown.
+fn prune(v: &mut Value) {
+    match v {
+        Value::Object(map) => {
+            map.retain(|_, f| !(f.is_null() || f.as_array().is_some_and(Vec::is_empty)));
+            map.values_mut().for_each(prune);
+        }
+        Value::Array(items) => items.iter_mut().for_each(prune),
+        _ => {}
+    }
 }
 
 /// Redacts the secrets of a JSON frame; `true` when something was replaced.
@@ -287,6 +303,9 @@ mod tests {
         assert_eq!(wmi["key"]["id"], "3EB0AA");
         assert_eq!(wmi["message"]["conversation"], "hello inspector");
         assert_eq!(wmi["message"]["imageMessage"]["mediaKey"], REDACTED);
+        // Only what is set is shown.
+        assert!(wmi.get("status").is_none() && wmi.get("labels").is_none());
+        assert!(wmi["message"].get("audioMessage").is_none());
         assert_eq!(v["summary"], "<action add=relay> message×1");
         assert_eq!(v["redacted"], true);
     }

@@ -528,7 +528,10 @@ async fn command(State(app): State<AppState>, body: Bytes) -> Response {
                 Some((id, from_me, count)) => client
                     .mark_read(&jid, &id, from_me, u32::try_from(count).unwrap_or(0))
                     .await
-                    .map(|()| json!({"ok": true})),
+                    .map(|()| {
+                        app.publish_chat(&jid);
+                        json!({"ok": true})
+                    }),
                 None => Ok(json!({"ok": true})),
             }
         }

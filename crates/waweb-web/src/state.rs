@@ -441,6 +441,18 @@ impl App {
         }
     }
 
+    /// Tells the page the current state of one chat.
+    pub(crate) fn publish_chat(&self, jid: &Jid) {
+        let now = now_secs();
+        let view = self
+            .client()
+            .and_then(|c| c.with_store(|s| s.chat(jid).map(|c| view::chat_view(s, c, now))))
+            .flatten();
+        if let Some(chat) = view {
+            self.publish(&json!({"type": "chat", "chat": chat}));
+        }
+    }
+
     /// The messages of one chat, oldest first.
     pub(crate) fn messages(&self, chat: &Jid) -> Vec<Value> {
         let own = self.own();

@@ -99,12 +99,30 @@ export function jsonTree(value, openDepth = 2, key = undefined, depth = 0) {
     h('div', { class: 'tv-kids' }, entries.map(([k, v]) => jsonTree(v, openDepth, k, depth + 1))));
 }
 
-/** The decoded protobuf of a `message` node, fully open. */
+/** A copy of a decoded protobuf without its unset fields (null, [] or {} after pruning). */
+function pruneUnset(v, counter) {
+  if (Array.isArray(v)) return v.map((x) => pruneUnset(x, counter));
+  if (!isPlainObject(v) || isHexBytes(v)) return v;
+  const out = {};
+  for (const [k, x] of Object.entries(v)) {
+    const y = pruneUnset(x, counter);
+    const unset = y === null || y === undefined || (Array.isArray(y) && y.length === 0) ||
+      (isPlainObject(y) && Object.keys(y).length === 0);
+    if (unset) counter.n++;
+    else out[k] = y;
+  }
+  return out;
+}
+
+/** The decoded protobuf of a `message` node, fully open, unset fields left out. */
 export function protoBlock(value, key) {
+  const counter = { n: 0 };
+  const info = pruneUnset(value.WebMessageInfo, counter);
   return h('div', { class: 'tv-proto', 'data-testid': 'proto' },
     key !== undefined && key !== 'WebMessageInfo' ? keyLabel(key) : null,
-    h('div', { class: 'tv-proto-title', text: 'WebMessageInfo (protobuf)' }),
-    Object.entries(value.WebMessageInfo).map(([k, v]) => jsonTree(v, 8, k, 0)));
+    h('div', { class: 'tv-proto-title' }, 'WebMessageInfo (protobuf)',
+      counter.n ? h('span', { class: 'tv-meta', text: ` · ${counter.n} unset field${counter.n === 1 ? '' : 's'} not shown` }) : null),
+    Object.entries(info).map(([k, v]) => jsonTree(v, 8, k, 0)));
 }
 
 /** The opening tag of a node: `<description key="value" …>`. */

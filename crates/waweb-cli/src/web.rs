@@ -1,5 +1,6 @@
 //! `waweb web`: the browser client and protocol inspector (the `waweb-web` crate).
 
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -67,12 +68,20 @@ pub(crate) async fn run(args: WebArgs) -> anyhow::Result<()> {
         }));
     }
     let server = waweb_web::serve(cfg).await.context("waweb web")?;
-    println!("waweb web: open {}", server.url());
-    println!("  client connects to {}", server.server_url());
+    // Standard output may be closed by whoever started us; that is no reason to stop serving.
+    let mut out = std::io::stdout();
+    let mut banner = format!(
+        "waweb web: open {}\n  client connects to {}\n",
+        server.url(),
+        server.server_url()
+    );
     if let Some(t) = server.token() {
-        println!("  start token: {t} (required by every request; it is in the URL above)");
+        banner.push_str(&format!(
+            "  start token: {t} (required by every request; it is in the URL above)\n"
+        ));
     }
-    println!("  Ctrl-C stops.");
+    banner.push_str("  Ctrl-C stops.\n");
+    let _ = out.write_all(banner.as_bytes()).and_then(|()| out.flush());
     tokio::signal::ctrl_c()
         .await
         .context("cannot wait for Ctrl-C")?;

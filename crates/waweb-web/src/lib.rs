@@ -55,8 +55,18 @@ impl Target {
     /// after a second, so that ticks move.
     #[must_use]
     pub fn simulator() -> Self {
+        let mut account = waweb_sim::Account::sample();
+        // An archived chat, so that the page's archive view has something to show.
+        account.chats.push(waweb_sim::Chat {
+            jid: "491703333333@c.us".into(),
+            name: Some("Carol".into()),
+            t: 1_636_800_000,
+            archive: true,
+            ..waweb_sim::Chat::default()
+        });
         Target::Simulator(Box::new(SimConfig {
             receipts: Some(Duration::from_millis(800)),
+            account,
             ..SimConfig::default()
         }))
     }

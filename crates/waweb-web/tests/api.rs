@@ -17,7 +17,8 @@ use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
-use waweb_web::{WebConfig, WebError, WebServer};
+use waweb_sim::SimConfig;
+use waweb_web::{Target, WebConfig, WebError, WebServer};
 
 const T: Duration = Duration::from_secs(15);
 const ALICE: &str = "491701111111@c.us";
@@ -197,6 +198,11 @@ async fn the_whole_flow_over_the_api() {
         .find(|c| c["jid"] == "491701111111-1600000000@g.us")
         .unwrap();
     assert_eq!(group["is_group"], true);
+    let carol = chats
+        .iter()
+        .find(|c| c["jid"] == "491703333333@c.us")
+        .unwrap();
+    assert_eq!(carol["archived"], true);
     assert_eq!(snap["contacts"][ALICE], "Alice Example");
     drop(late);
 
@@ -513,5 +519,49 @@ async fn beyond_loopback_needs_the_flag_and_then_the_token() {
     )
     .await;
     assert_eq!(resp.status(), 200);
+    web.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_qr_refreshes_then_the_ref_limit_stops_and_restart_starts_over() {
+    let web = server(|c| {
+        c.target = Target::Simulator(Box::new(SimConfig {
+            ref_ttl: Duration::from_millis(300),
+            max_refs: 2,
+            ..SimConfig::default()
+        }));
+    })
+    .await;
+    let addr = web.local_addr();
+    let mut events = Events::open(addr).await;
+    let mut codes: Vec<(u64, String)> = Vec::new();
+    events
+        .until(|v| {
+            let auth = if v["type"] == "snapshot" {
+                &v["auth"]
+            } else {
+                v
+            };
+            if auth["state"] == "qr" {
+                let code = auth["qr"]["code"].as_str().unwrap().to_owned();
+                if codes.last().map(|(_, c)| c) != Some(&code) {
+                    codes.push((auth["qr"]["attempt"].as_u64().unwrap(), code));
+                }
+            }
+            (auth["state"] == "stopped").then(|| assert_eq!(auth["detail"], "ref_limit"))
+        })
+        .await;
+    assert_eq!(codes.len(), 2, "the first ref and one new one: {codes:?}");
+    assert_eq!((codes[0].0, codes[1].0), (0, 1));
+    let (status, _) = post_json(addr, "/api/cmd", json!({"cmd": "logout"})).await;
+    assert_eq!(status, 503, "no client after the limit");
+    let (status, _) = post_json(addr, "/api/cmd", json!({"cmd": "restart"})).await;
+    assert_eq!(status, 200);
+    let code = events
+        .until(|v| (v["type"] == "auth" && v["state"] == "qr").then(|| v["qr"]["code"].clone()))
+        .await;
+    assert_ne!(code.as_str().unwrap(), codes[1].1, "a new login, a new ref");
+    let (status, _) = post_json(addr, "/api/cmd", json!({"cmd": "restart"})).await;
+    assert_eq!(status, 409, "restart while a client runs");
     web.shutdown().await;
 }

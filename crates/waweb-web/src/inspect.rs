@@ -1,5 +1,6 @@
 //! The inspector's view of a frame: JSON as JSON, binary nodes as trees with their protobuf
-//! messages expanded, secrets redacted unless asked for.
+//! messages expanded, secrets redacted unless asked for. Usable on its own, e.g. to turn frames
+//! recorded with a [`FrameTap`](waweb_transport::FrameTap) into a capture.
 
 use serde_json::{Map, Value, json};
 use waweb_binary::{Content, Node};
@@ -30,9 +31,22 @@ pub(crate) struct FrameEntry {
     pub(crate) record: FrameRecord,
 }
 
-/// The JSON view of a frame (see docs/web.md, FrameView).
+/// The JSON view of a retained frame (see docs/web.md, FrameView).
 pub(crate) fn frame_view(entry: &FrameEntry, secrets: bool) -> Value {
-    let r = &entry.record;
+    let mut v = record_json(&entry.record, secrets);
+    if let Some(o) = v.as_object_mut() {
+        o.insert("seq".into(), entry.seq.into());
+        o.insert("t_ms".into(), entry.t_ms.into());
+    }
+    v
+}
+
+/// A frame record as the inspector shows it: `dir`, `tag`, `kind`, `size`, `metric`, `flags`,
+/// `summary`, and one of `json`, `node` (with `message` protobufs decoded), `text` or `error`.
+/// Without `secrets`, login secrets, tokens and media keys are replaced by `"<redacted>"` and
+/// `redacted` says whether anything was.
+#[must_use]
+pub fn record_json(r: &FrameRecord, secrets: bool) -> Value {
     let mut redacted = false;
     let (json, node, text, error, metric, flags) = match &r.body {
         RecordBody::Json(v) => {
@@ -73,8 +87,6 @@ pub(crate) fn frame_view(entry: &FrameEntry, secrets: bool) -> Value {
     };
     let summary = summary(&r.body, json.as_ref());
     json!({
-        "seq": entry.seq,
-        "t_ms": entry.t_ms,
         "dir": match r.direction { Direction::In => "in", Direction::Out => "out" },
         "tag": r.tag,
         "kind": r.body.kind(),
@@ -93,7 +105,8 @@ pub(crate) fn frame_view(entry: &FrameEntry, secrets: bool) -> Value {
 /// A node in the codec's JSON form, with the bytes of each `message` child replaced by the
 /// decoded `WebMessageInfo` (`{"WebMessageInfo": {...}}`), or by `{"hex", "protobuf_error"}` when
 /// they do not decode.
-pub(crate) fn node_json(node: &Node) -> Value {
+#[must_use]
+pub fn node_json(node: &Node) -> Value {
     let attrs: Map<String, Value> = node
         .attrs
         .iter()

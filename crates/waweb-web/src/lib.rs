@@ -19,7 +19,7 @@
 //! ```
 
 mod assets;
-mod inspect;
+pub mod inspect;
 mod routes;
 mod state;
 mod view;

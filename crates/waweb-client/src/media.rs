@@ -61,6 +61,8 @@ pub struct MediaOptions {
     pub flow: UploadFlow,
     /// `seconds` of audio and video.
     pub seconds: Option<u32>,
+    /// The message this one replies to (its `contextInfo` quotes it).
+    pub quoted: Option<Box<WebMessageInfo>>,
 }
 
 impl MediaOptions {
@@ -82,6 +84,13 @@ impl MediaOptions {
     #[must_use]
     pub fn file_name(mut self, f: impl Into<String>) -> Self {
         self.file_name = Some(f.into());
+        self
+    }
+
+    /// Replies to `message` (quoting it).
+    #[must_use]
+    pub fn quoting(mut self, message: WebMessageInfo) -> Self {
+        self.quoted = Some(Box::new(message));
         self
     }
 
@@ -181,6 +190,24 @@ fn default_mimetype(t: MediaType) -> &'static str {
         MediaType::Audio | MediaType::Ptt => "audio/ogg; codecs=opus",
         _ => "application/octet-stream",
     }
+}
+
+/// Puts `ctx` on whichever media kind `m` carries.
+fn set_context_info(m: &mut proto::Message, ctx: proto::ContextInfo) {
+    let slot = if let Some(x) = m.image_message.as_mut() {
+        &mut x.context_info
+    } else if let Some(x) = m.video_message.as_mut() {
+        &mut x.context_info
+    } else if let Some(x) = m.audio_message.as_mut() {
+        &mut x.context_info
+    } else if let Some(x) = m.document_message.as_mut() {
+        &mut x.context_info
+    } else if let Some(x) = m.sticker_message.as_mut() {
+        &mut x.context_info
+    } else {
+        return;
+    };
+    *slot = Some(Box::new(ctx));
 }
 
 /// The message content for an uploaded file: `imageMessage`, `stickerMessage`, `videoMessage`
@@ -407,7 +434,12 @@ impl Client {
         let up = self
             .upload_media(media_type, source, options.flow, progress)
             .await?;
-        let message = media_message(&up, &options);
+        let mut message = media_message(&up, &options);
+        if let Some(quoted) = &options.quoted {
+            let own = self.own_jid().ok_or(ClientError::NotLoggedIn)?;
+            let ctx = proto::ContextInfo::quoting(quoted, &wire_jid(&own));
+            set_context_info(&mut message, ctx);
+        }
         Ok(self.send_message(chat, message).await?)
     }
 

@@ -401,3 +401,36 @@ async fn hundred_mib_stream_through_media_conn_with_bounded_memory() {
 async fn hundred_mib_stream_through_encr_upload_with_bounded_memory() {
     streamed_round_trip(100 * MIB, UploadFlow::EncrUpload).await;
 }
+
+/// A media message can reply to another: its `contextInfo` quotes the original.
+#[tokio::test]
+async fn a_media_reply_quotes_its_original() {
+    let (sim, client, _events) = logged_in().await;
+    let mut rx = sim.events();
+    let original = client.send_text(&jid(ALICE), "the original").await.unwrap();
+    let _ = received(&mut rx).await;
+    let bytes = content(5000, 9);
+    let sent = client
+        .send_media(
+            &jid(ALICE),
+            MediaType::Document,
+            bytes.as_slice(),
+            MediaOptions::default()
+                .file_name("reply.bin")
+                .quoting(original.info.clone()),
+        )
+        .await
+        .unwrap();
+    let msg = received(&mut rx).await;
+    assert_eq!(msg.key.id.as_deref(), Some(sent.id.as_str()));
+    let doc = msg.message.unwrap().document_message.unwrap();
+    let ctx = doc.context_info.unwrap();
+    assert_eq!(ctx.stanza_id.as_deref(), Some(original.id.as_str()));
+    assert_eq!(
+        ctx.participant.as_deref(),
+        Some("491234567890@s.whatsapp.net")
+    );
+    assert_eq!(ctx.quoted_message.unwrap().text(), Some("the original"));
+    client.shutdown().await;
+    sim.shutdown().await;
+}

@@ -373,6 +373,7 @@ struct UploadQuery {
     chat: String,
     name: Option<String>,
     caption: Option<String>,
+    quote: Option<String>,
 }
 
 /// Sends the request body as a media message, reporting progress on the event stream.
@@ -414,6 +415,15 @@ async fn upload(
     }
     if media_type == MediaType::Document {
         options = options.file_name(name.clone());
+    }
+    if let Some(q) = q.quote.as_deref().filter(|q| !q.is_empty()) {
+        match client
+            .with_store(|s| s.message(&jid, q).map(|m| m.info.clone()))
+            .flatten()
+        {
+            Some(info) => options = options.quoting(info),
+            None => return error(StatusCode::BAD_REQUEST, format!("no message {q} to quote")),
+        }
     }
     // The body goes through a pipe so that it streams into the encryptor.
     let (reader, mut writer) = tokio::io::duplex(256 * 1024);

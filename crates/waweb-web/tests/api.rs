@@ -309,7 +309,7 @@ async fn the_whole_flow_over_the_api() {
     let resp = request(
         addr,
         "POST",
-        &format!("/api/upload?chat={ALICE}&name=notes.txt"),
+        &format!("/api/upload?chat={ALICE}&name=notes.txt&quote={pushed_id}"),
         &[("content-type", "text/plain")],
         doc.clone(),
     )
@@ -328,6 +328,11 @@ async fn the_whole_flow_over_the_api() {
         .await;
     assert_eq!(doc_view["kind"], "document");
     assert_eq!(doc_view["media"]["file_name"], "notes.txt");
+    assert_eq!(
+        doc_view["quoted"]["id"],
+        pushed_id.as_str(),
+        "a reply with a file"
+    );
     assert!(!progress.is_empty(), "upload progress was reported");
     let resp = request(
         addr,

@@ -56,6 +56,21 @@ async fn logged_in() -> (SimHandle, Client, EventStream) {
     (sim, client, events)
 }
 
+/// Scans each QR the client shows until the chat list has arrived.
+async fn scan_until_chats(sim: &SimHandle, events: &mut EventStream) {
+    timeout(T, async {
+        loop {
+            match events.recv().await.unwrap() {
+                ClientEvent::Qr { code, .. } => sim.scan(&code).await.unwrap(),
+                ClientEvent::Event(Event::Chats(_)) => break,
+                _ => {}
+            }
+        }
+    })
+    .await
+    .unwrap();
+}
+
 /// The next binary frame the simulator received whose node satisfies `pred`.
 async fn frame_in(rx: &mut broadcast::Receiver<SimEvent>, pred: impl Fn(&Node) -> bool) -> Node {
     timeout(T, async {
@@ -608,17 +623,7 @@ async fn a_late_ack_is_a_timeout_and_logout_stops_the_client() {
     config.request_timeout = Duration::from_millis(300);
     config.transport.logout_url = sim.logout_url();
     let (client, mut events) = Client::connect(config);
-    timeout(T, async {
-        loop {
-            match events.recv().await.unwrap() {
-                ClientEvent::Qr { code, .. } => sim.scan(&code).await.unwrap(),
-                ClientEvent::Event(Event::Chats(_)) => break,
-                _ => {}
-            }
-        }
-    })
-    .await
-    .unwrap();
+    scan_until_chats(&sim, &mut events).await;
     sim.faults().delay_replies(Duration::from_secs(1));
     let err = client.send_text(&jid(ALICE), "slow").await.unwrap_err();
     assert!(
@@ -681,17 +686,7 @@ async fn recipient_receipts_take_a_message_to_read() {
     .await
     .unwrap();
     let (client, mut events) = Client::connect(ClientConfig::with_url(sim.ws_url()));
-    timeout(T, async {
-        loop {
-            match events.recv().await.unwrap() {
-                ClientEvent::Qr { code, .. } => sim.scan(&code).await.unwrap(),
-                ClientEvent::Event(Event::Chats(_)) => break,
-                _ => {}
-            }
-        }
-    })
-    .await
-    .unwrap();
+    scan_until_chats(&sim, &mut events).await;
     let sent = client.send_text(&jid(ALICE), "read me").await.unwrap();
     let mut acks = Vec::new();
     timeout(T, async {

@@ -194,7 +194,6 @@ function authError() {
 
 let es = null;
 let reconnectTimer = null;
-let staleTimer = null;
 
 function connect() {
   if (authFailed) return;
@@ -232,7 +231,7 @@ function handle(ev) {
       S.chats = new Map((ev.chats || []).map((c) => [c.jid, c]));
       S.contacts = ev.contacts || {};
       S.presence = {};
-      for (const [jid, p] of Object.entries(ev.presence || {})) S.presence[jid] = { ...p, at: Date.now() };
+      for (const [jid, p] of Object.entries(ev.presence || {})) applyPresence(jid, p?.presence, p?.t, null);
       S.battery = ev.battery || null;
       setAuth(ev.auth || { state: 'connecting' });
       renderChats();
@@ -260,11 +259,11 @@ function handle(ev) {
       renderSim();
       break;
     case 'presence':
-      S.presence[ev.jid] = { presence: ev.presence, t: ev.t, at: Date.now() };
-      if (ev.jid === S.open) renderPresence();
-      scheduleChats();
-      clearTimeout(staleTimer);
-      staleTimer = setTimeout(scheduleChats, PRESENCE_STALE_MS + 100); // let old "typing…" marks go
+      if (ev.jid) {
+        applyPresence(ev.jid, ev.presence, ev.t, ev.participant);
+        if (ev.jid === S.open) renderPresence();
+        scheduleChats();
+      }
       break;
     case 'battery':
       S.battery = { value: ev.value, charging: ev.charging };
@@ -323,7 +322,8 @@ function loginBox() {
   if (state === 'qr' && qr?.code) {
     const img = h('img', { alt: 'QR code to scan with the phone', width: 264, height: 264,
       src: qr.svg ? `data:image/svg+xml;charset=utf-8,${encodeURIComponent(qr.svg)}` : '' });
-    const secs = Math.round((qr.ttl_ms || 0) / 1000);
+    const ms = qr.ttl_ms || 0;
+    const secs = ms < 10000 && ms % 1000 ? (ms / 1000).toFixed(1) : String(Math.round(ms / 1000));
     const n = (qr.attempt ?? 0) + 1;
     return [
       h('div', { class: 'qr-frame', id: 'qr', 'data-testid': 'qr', 'data-qr': qr.code, title: qr.code }, img),
@@ -690,27 +690,85 @@ function renderConvHead() {
   renderPresence();
 }
 
-const PRESENCE_STALE_MS = 30000; // typing marks fade if the phone never says "paused"
+/** A "typing…" or "recording audio…" mark goes after this long without news (as if "paused"). */
+const ACTIVITY_MS = 10000;
 
-/** "typing…" or "recording audio…" while a contact does so (and recently said so), else ''. */
+/**
+ * Folds one presence update into `S.presence[jid]` = `{state, t, act, at, who}`: `state` is the
+ * lasting one (`available` or `unavailable`, with `t` the last-seen time in Unix seconds), `act`
+ * the passing one (`composing` or `recording`, since `at`, by `who` in a group); `paused` ends it.
+ */
+function applyPresence(jid, presence, t, participant) {
+  const p = S.presence[jid] || (S.presence[jid] = { state: null, t: null, act: null, at: 0, who: null });
+  switch (presence) {
+    case 'available':
+      p.state = 'available';
+      p.act = null;
+      break;
+    case 'unavailable':
+      p.state = 'unavailable';
+      if (typeof t === 'number' && t > 0) p.t = t;
+      p.act = null;
+      break;
+    case 'composing':
+    case 'recording': {
+      p.act = presence;
+      p.who = participant || null;
+      const at = Date.now();
+      p.at = at;
+      setTimeout(() => {
+        if (S.presence[jid] !== p || p.at !== at || !p.act) return;
+        p.act = null;
+        if (jid === S.open) renderPresence();
+        scheduleChats();
+      }, ACTIVITY_MS + 50);
+      break;
+    }
+    case 'paused':
+      p.act = null;
+      break;
+    default:
+      break;
+  }
+}
+
+/** "typing…" or "recording audio…" (in a group "Alice is typing…") while a contact does so, else ''. */
 function activity(jid) {
   const p = S.presence[jid];
-  if (!p || Date.now() - p.at >= PRESENCE_STALE_MS) return '';
-  if (p.presence === 'composing') return 'typing…';
-  if (p.presence === 'recording') return 'recording audio…';
+  if (!p?.act || Date.now() - p.at >= ACTIVITY_MS) return '';
+  const what = p.act === 'recording' ? 'recording audio…' : 'typing…';
+  if (!p.who || p.who === jid) return what;
+  const who = S.contacts[p.who] || p.who.replace(/@.*/, '');
+  return `${who.split(' ')[0]} is ${what}`;
+}
+
+/** "last seen today at 14:05", "last seen yesterday at 09:30" or "last seen 03/11/2026". */
+function lastSeen(t) {
+  const d = when(t);
+  const now = new Date();
+  if (dayKey(d) === dayKey(now)) return `last seen today at ${hhmm(d)}`;
+  const y = new Date(now); y.setDate(now.getDate() - 1);
+  if (dayKey(d) === dayKey(y)) return `last seen yesterday at ${hhmm(d)}`;
+  return `last seen ${pad(d.getDate())}/${pad(d.getMonth() + 1)}/${d.getFullYear()}`;
+}
+
+/** The conversation header's second line: what the contact does now, else online or last seen. */
+function presenceLine(jid) {
+  const busy = activity(jid);
+  if (busy) return busy;
+  const p = S.presence[jid];
+  if (p?.state === 'available') return 'online';
+  if (p?.state === 'unavailable' && p.t) return lastSeen(p.t);
   return '';
 }
 
-let presenceTimer = null;
 function renderPresence() {
   const line = el.convHead.querySelector('[data-testid="presence"]');
   if (!line || !S.open) return;
-  const p = S.presence[S.open];
-  const text = activity(S.open) || (p?.presence === 'available' ? 'online' : '');
+  const text = presenceLine(S.open);
   line.textContent = text;
+  line.dataset.presence = activity(S.open) ? S.presence[S.open].act : (S.presence[S.open]?.state || '');
   line.classList.toggle('typing', text.endsWith('…'));
-  clearTimeout(presenceTimer);
-  if (text.endsWith('…')) presenceTimer = setTimeout(renderPresence, PRESENCE_STALE_MS);
 }
 
 // ---------------------------------------------------------------- composer

@@ -452,7 +452,11 @@ function renderBattery() {
 let openSeq = 0;
 const bubbles = new Map(); // id -> bubble element
 
+const phoneWidth = () => matchMedia('(max-width: 600px)').matches;
+
 function openChat(jid) {
+  // At phone width the conversation is a screen of its own: the browser's back button leaves it.
+  if (phoneWidth() && !document.body.classList.contains('conv-open')) history.pushState({ wawebChat: true }, '');
   if (S.open !== jid) {
     stopTyping();
     S.open = jid;
@@ -469,7 +473,12 @@ function openChat(jid) {
   renderConvHead();
   scheduleChats();
   loadMessages(jid);
-  if (!matchMedia('(max-width: 600px)').matches) el.composer.focus();
+  if (!phoneWidth()) el.composer.focus();
+}
+
+/** The header's back button: through the history entry when opening the chat made one. */
+function leaveChat() {
+  if (history.state?.wawebChat) history.back(); else closeChat();
 }
 
 function closeChat() {
@@ -615,7 +624,7 @@ function bubbleRow(m) {
   b.addEventListener('touchstart', () => { press = setTimeout(() => setReply(m), 550); }, { passive: true });
   for (const ev of ['touchend', 'touchmove', 'touchcancel']) b.addEventListener(ev, () => clearTimeout(press), { passive: true });
   b.addEventListener('contextmenu', (e) => {
-    if (matchMedia('(max-width: 600px)').matches) { e.preventDefault(); setReply(m); }
+    if (phoneWidth()) { e.preventDefault(); setReply(m); }
   });
   return h('div', { class: `msg-row ${m.from_me ? 'out' : 'in'}` }, b);
 }
@@ -683,7 +692,7 @@ function renderConvHead() {
   const name = chatName(jid);
   el.convHead.replaceChildren(
     h('button', { class: 'icon-btn back', 'data-testid': 'back', title: 'Back', 'aria-label': 'Back to the chat list',
-      onclick: closeChat, text: '←' }),
+      onclick: leaveChat, text: '←' }),
     avatar(jid, name),
     h('div', { class: 'conv-title' }, h('div', { class: 'conv-name', 'data-testid': 'conv-name', text: name }),
       h('div', { class: 'conv-presence', 'data-testid': 'presence' })));
@@ -967,6 +976,7 @@ function wire() {
     else if (!el.menuPop.hidden) el.menuPop.hidden = true;
   });
   $('login-inspector').addEventListener('click', () => showInspector(el.inspector.hidden));
+  window.addEventListener('popstate', () => { if (S.open) closeChat(); });
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && S.open && S.chats.get(S.open)?.unread) markRead();
   });

@@ -593,6 +593,15 @@ async function phoneScenario() {
     await checkNoSideScroll(page, 'chat list after back');
   });
 
+  await step("the browser's back button leaves a conversation too", async () => {
+    await page.locator(`${tid('chat-item')}[data-jid="${ALICE}"]`).click();
+    await page.locator(`${tid('conversation')}[data-jid="${ALICE}"]`).waitFor({ state: 'visible' });
+    await page.goBack();
+    await page.locator(tid('chat-list')).waitFor({ state: 'visible' });
+    check(await page.locator(tid('conversation')).isHidden(), 'the conversation is hidden');
+    check(await page.locator(`${tid('chat-item')}[data-jid="${ALICE}"]`).isVisible(), 'the page is still the chat list');
+  });
+
   await context.close();
 }
 

@@ -263,7 +263,13 @@ pub async fn serve(cfg: WebConfig) -> Result<WebServer, WebError> {
         }
         Target::Server { url, logout_url } => (None, url.clone(), logout_url.clone()),
     };
-    let app = App::new(&cfg, sim, url, logout_url, token.clone());
+    // The refs a login gets: the client's own limit, and the simulator's when it is lower.
+    let client_refs = waweb_session::Config::default().max_rerefs + 1;
+    let max_refs = match &cfg.target {
+        Target::Simulator(sc) => sc.max_refs.min(client_refs),
+        Target::Server { .. } => client_refs,
+    };
+    let app = App::new(&cfg, sim, url, logout_url, token.clone(), max_refs);
     let clients = tokio::spawn(Arc::clone(&app).run_clients(cfg.credentials.clone()));
     let router = routes::router(Arc::clone(&app), addr, token.is_some());
     let stop = app.closing();

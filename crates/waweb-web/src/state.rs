@@ -93,6 +93,7 @@ impl App {
         url: String,
         logout_url: Option<String>,
         token: Option<String>,
+        max_refs: u32,
     ) -> Arc<Self> {
         let (hub, _) = broadcast::channel(HUB_CAPACITY);
         Arc::new(App {
@@ -113,7 +114,7 @@ impl App {
             frame_seq: AtomicU64::new(0),
             upload_seq: AtomicU64::new(0),
             max_frames: cfg.max_frames.max(1),
-            max_refs: waweb_session::Config::default().max_rerefs + 1,
+            max_refs,
             restart: Notify::new(),
             on_credentials: cfg.on_credentials.clone(),
             closing: watch::channel(false).0,

@@ -548,6 +548,7 @@ async fn the_qr_refreshes_then_the_ref_limit_stops_and_restart_starts_over() {
                 v
             };
             if auth["state"] == "qr" {
+                assert_eq!(auth["qr"]["max_refs"], 2, "the simulator's limit");
                 let code = auth["qr"]["code"].as_str().unwrap().to_owned();
                 if codes.last().map(|(_, c)| c) != Some(&code) {
                     codes.push((auth["qr"]["attempt"].as_u64().unwrap(), code));

@@ -17,10 +17,15 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use waweb_web::WebConfig;
+use waweb_sim::SimConfig;
+use waweb_web::{Target, WebConfig};
 
 /// The whole Playwright run may take this long.
 const RUN_LIMIT: Duration = Duration::from_secs(180);
+
+/// One browser at a time: the tests of this file run in parallel, and several Chromiums on a
+/// small machine would only make each other's steps slow.
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn script_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser")
@@ -132,6 +137,8 @@ async fn the_page_in_chromium() {
     if !ready("the_page_in_chromium") {
         return;
     }
+    // Taken before the server starts: its QR refs must not expire while another test runs.
+    let _one = ONE_BROWSER.lock().await;
     let mut cfg = WebConfig::default();
     cfg.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
     let web = waweb_web::serve(cfg).await.unwrap();
@@ -149,6 +156,8 @@ async fn a_tab_without_the_token_cannot_connect() {
     if !ready("a_tab_without_the_token_cannot_connect") {
         return;
     }
+    // Taken before the server starts: its QR refs must not expire while another test runs.
+    let _one = ONE_BROWSER.lock().await;
     let mut cfg = WebConfig::default();
     cfg.listen = SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0));
     cfg.allow_remote = true;
@@ -156,5 +165,44 @@ async fn a_tab_without_the_token_cannot_connect() {
     let token = web.token().unwrap().to_owned();
     let base = format!("http://127.0.0.1:{}/", web.local_addr().port());
     run_playwright(&base, Some(&token), "token").await;
+    web.shutdown().await;
+}
+
+/// The QR refreshes with each new ref; at the ref limit the page offers a reload, which starts a
+/// fresh login that works.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_qr_refreshes_and_the_ref_limit_offers_a_reload() {
+    if !ready("the_qr_refreshes_and_the_ref_limit_offers_a_reload") {
+        return;
+    }
+    // Taken before the server starts: its QR refs must not expire while another test runs.
+    let _one = ONE_BROWSER.lock().await;
+    let mut cfg = WebConfig::default();
+    cfg.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    cfg.target = Target::Simulator(Box::new(SimConfig {
+        ref_ttl: Duration::from_millis(1500),
+        max_refs: 2,
+        ..SimConfig::default()
+    }));
+    let web = waweb_web::serve(cfg).await.unwrap();
+    let shots = run_playwright(&web.url(), None, "qr").await;
+    assert_png(&shots.join("qr-expired.png"));
+    web.shutdown().await;
+}
+
+/// At phone width the list and the conversation are separate screens, and nothing scrolls
+/// sideways.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_at_phone_width() {
+    if !ready("the_page_at_phone_width") {
+        return;
+    }
+    // Taken before the server starts: its QR refs must not expire while another test runs.
+    let _one = ONE_BROWSER.lock().await;
+    let mut cfg = WebConfig::default();
+    cfg.listen = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+    let web = waweb_web::serve(cfg).await.unwrap();
+    let shots = run_playwright(&web.url(), None, "phone").await;
+    assert_png(&shots.join("phone.png"));
     web.shutdown().await;
 }

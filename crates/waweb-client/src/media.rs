@@ -373,12 +373,16 @@ fn file_body(
 }
 
 /// Awaits `fut` while forwarding the counter on `rx` to `progress`.
+/// Drives an upload request while reporting progress. Fails with [`MediaError::Connect`] when
+/// for `idle` neither a byte of the body was taken nor the reply came: a stalled upload, or a
+/// host that took everything and never answers.
 async fn with_progress<T>(
     fut: impl std::future::Future<Output = T>,
     mut rx: watch::Receiver<u64>,
     total: Option<u64>,
     progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
-) -> T {
+    idle: std::time::Duration,
+) -> Result<T, MediaError> {
     tokio::pin!(fut);
     let mut open = true;
     loop {
@@ -386,7 +390,7 @@ async fn with_progress<T>(
             out = &mut fut => {
                 let last = *rx.borrow_and_update();
                 progress(last, total);
-                return out;
+                return Ok(out);
             }
             changed = rx.changed(), if open => match changed {
                 Ok(()) => {
@@ -395,6 +399,13 @@ async fn with_progress<T>(
                 }
                 Err(_) => open = false,
             },
+            () = tokio::time::sleep(idle) => {
+                let sent = *rx.borrow();
+                return Err(MediaError::Connect(format!(
+                    "the media host took no data and gave no reply for {} s ({sent} bytes sent)",
+                    idle.as_secs_f32()
+                )));
+            }
         }
     }
 }
@@ -496,8 +507,14 @@ impl Client {
                     .header(http::header::CONTENT_LENGTH, info.enc_length)
                     .body(file_body(file, Bytes::new(), Bytes::new(), tx))
                     .map_err(|e| MediaError::Url(e.to_string()))?;
-                let resp =
-                    with_progress(media_http::send(&target, req), rx, total, progress).await?;
+                let resp = with_progress(
+                    media_http::send(&target, req),
+                    rx,
+                    total,
+                    progress,
+                    IDLE_TIMEOUT,
+                )
+                .await??;
                 (url, resp)
             }
             UploadFlow::EncrUpload => {
@@ -537,8 +554,14 @@ impl Client {
                     .header(http::header::CONTENT_LENGTH, len)
                     .body(file_body(file, prefix.into(), suffix.into(), tx))
                     .map_err(|e| MediaError::Url(e.to_string()))?;
-                let resp =
-                    with_progress(media_http::send(&target, req), rx, total, progress).await?;
+                let resp = with_progress(
+                    media_http::send(&target, req),
+                    rx,
+                    total,
+                    progress,
+                    IDLE_TIMEOUT,
+                )
+                .await??;
                 (url, resp)
             }
         };
@@ -548,7 +571,14 @@ impl Client {
                 url: strip_query(&url),
             });
         }
-        let v = media_http::json_body(reply).await?;
+        let v = tokio::time::timeout(IDLE_TIMEOUT, media_http::json_body(reply))
+            .await
+            .map_err(|_| {
+                MediaError::Connect(format!(
+                    "the upload reply's body did not arrive within {} s",
+                    IDLE_TIMEOUT.as_secs()
+                ))
+            })??;
         let url = v
             .get("url")
             .and_then(Value::as_str)
@@ -774,5 +804,53 @@ mod tests {
         assert_eq!(host_base("localhost"), "http://localhost");
         assert_eq!(host_base("http://x.example/"), "http://x.example");
         assert_eq!(percent_encode("a+b/c="), "a%2Bb%2Fc%3D");
+    }
+
+    /// A reply that never comes after the body was sent ends in a typed error, not a hang.
+    #[tokio::test]
+    async fn an_upload_without_a_reply_times_out() {
+        let (tx, rx) = watch::channel(0u64);
+        tx.send_replace(1000);
+        drop(tx); // the body is finished
+        let mut seen = Vec::new();
+        let never = std::future::pending::<()>();
+        let r = with_progress(
+            never,
+            rx,
+            Some(1000),
+            &mut |n, _| seen.push(n),
+            std::time::Duration::from_millis(50),
+        )
+        .await;
+        let err = r.unwrap_err().to_string();
+        assert!(
+            err.contains("no reply") && err.contains("1000 bytes sent"),
+            "{err}"
+        );
+    }
+
+    /// Progress keeps a slow upload alive; the reply ends it.
+    #[tokio::test]
+    async fn progress_resets_the_idle_limit() {
+        let (tx, rx) = watch::channel(0u64);
+        let feeder = async move {
+            for n in 1..=5u64 {
+                tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+                tx.send_replace(n * 10);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            "reply"
+        };
+        let mut seen = Vec::new();
+        let r = with_progress(
+            feeder,
+            rx,
+            Some(50),
+            &mut |n, _| seen.push(n),
+            std::time::Duration::from_millis(80),
+        )
+        .await;
+        assert_eq!(r.unwrap(), "reply");
+        assert_eq!(seen.last(), Some(&50));
     }
 }

@@ -108,22 +108,19 @@ fn guess(path: &Path) -> (Kind, &'static str) {
     }
 }
 
-/// A progress line on standard error: redrawn in place on a terminal, every 10 % otherwise.
+/// A progress line on standard error: a bar redrawn in place on a terminal, a plain line every
+/// 10 % otherwise.
 fn progress(verb: &'static str) -> impl FnMut(u64, Option<u64>) + Send {
     let tty = std::io::stderr().is_terminal();
     let mut last_step = None;
     move |n, total| {
-        let mib = |b: u64| b as f64 / 1_048_576.0;
         let pct = total.filter(|t| *t > 0).map(|t| n.saturating_mul(100) / t);
         let step = pct.map(|p| p / 10);
         if !tty && step == last_step {
             return;
         }
         last_step = step;
-        let line = match (total, pct) {
-            (Some(t), Some(p)) => format!("{verb} {:.1} / {:.1} MiB ({p}%)", mib(n), mib(t)),
-            _ => format!("{verb} {:.1} MiB", mib(n)),
-        };
+        let line = progress_line(verb, n, total, if tty { 24 } else { 0 });
         let mut err = std::io::stderr();
         let _ = if tty {
             write!(err, "\r{line}\x1b[K")
@@ -131,6 +128,31 @@ fn progress(verb: &'static str) -> impl FnMut(u64, Option<u64>) + Send {
             writeln!(err, "{line}")
         };
         let _ = err.flush();
+    }
+}
+
+/// `verb [bar] p% n / t MiB`; no bar when `bar_width` is 0 or the total is unknown.
+fn progress_line(verb: &str, n: u64, total: Option<u64>, bar_width: usize) -> String {
+    let mib = |b: u64| b as f64 / 1_048_576.0;
+    match total.filter(|t| *t > 0) {
+        Some(t) => {
+            let done = n.min(t);
+            let pct = done.saturating_mul(100) / t;
+            let bar = if bar_width == 0 {
+                String::new()
+            } else {
+                let filled = usize::try_from(done.saturating_mul(bar_width as u64) / t)
+                    .unwrap_or(bar_width)
+                    .min(bar_width);
+                format!(
+                    "[{}{}] ",
+                    "#".repeat(filled),
+                    "-".repeat(bar_width - filled)
+                )
+            };
+            format!("{verb} {bar}{pct}% {:.1} / {:.1} MiB", mib(n), mib(t))
+        }
+        None => format!("{verb} {:.1} MiB", mib(n)),
     }
 }
 
@@ -245,4 +267,32 @@ pub(crate) async fn download(args: DownloadArgs) -> anyhow::Result<()> {
         args.output.display()
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::progress_line;
+
+    #[test]
+    fn progress_lines() {
+        let m = 1_048_576;
+        assert_eq!(
+            progress_line("uploading", m, Some(4 * m), 8),
+            "uploading [##------] 25% 1.0 / 4.0 MiB"
+        );
+        assert_eq!(
+            progress_line("uploading", 4 * m, Some(4 * m), 8),
+            "uploading [########] 100% 4.0 / 4.0 MiB"
+        );
+        assert_eq!(
+            progress_line("downloading", m / 2, Some(m), 0),
+            "downloading 50% 0.5 / 1.0 MiB"
+        );
+        assert_eq!(
+            progress_line("downloading", m, None, 8),
+            "downloading 1.0 MiB"
+        );
+        assert_eq!(progress_line("x", 5, Some(0), 8), "x 0.0 MiB");
+    }
 }

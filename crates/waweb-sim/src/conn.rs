@@ -7,9 +7,10 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use futures_util::{SinkExt, StreamExt};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -32,6 +33,9 @@ const RECEIVED_IDS_CAP: usize = 100_000;
 /// The same when the whole simulator shuts down.
 const SHUTDOWN_LINGER: Duration = Duration::from_millis(100);
 
+/// The byte stream under a websocket: the TCP connection hyper handed over after the upgrade.
+pub(crate) type Socket = TokioIo<Upgraded>;
+
 /// Why a connection ends.
 enum End {
     /// The client closed or went away.
@@ -53,7 +57,7 @@ struct Challenge {
 pub(crate) struct Conn {
     id: ConnId,
     shared: Arc<Shared>,
-    ws: WebSocketStream<TcpStream>,
+    ws: WebSocketStream<Socket>,
     client_id: Option<String>,
     keys: Option<SessionKeys>,
     logged_in: bool,
@@ -67,7 +71,7 @@ pub(crate) struct Conn {
 type Step = Result<(), End>;
 
 impl Conn {
-    pub(crate) fn new(id: ConnId, shared: Arc<Shared>, ws: WebSocketStream<TcpStream>) -> Self {
+    pub(crate) fn new(id: ConnId, shared: Arc<Shared>, ws: WebSocketStream<Socket>) -> Self {
         Conn {
             id,
             shared,

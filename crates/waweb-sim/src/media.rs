@@ -16,11 +16,16 @@ use std::sync::{Arc, Mutex};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD as B64, URL_SAFE as B64_URL};
+use http_body_util::{BodyExt as _, StreamBody};
+use hyper::body::Bytes;
+use hyper::body::{Frame, Incoming};
+use hyper::header::{self, HeaderValue};
+use hyper::http::request::Parts;
+use hyper::{Method, Request, Response};
 use ring::digest;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
-use crate::http::{self, Request};
+use crate::http;
 use crate::lock;
 use crate::server::Shared;
 
@@ -31,6 +36,8 @@ const MULTIPART_HOLD: usize = 4096;
 /// Largest multipart preamble (the parts before the file's bytes).
 const MULTIPART_HEAD: usize = 16 * 1024;
 const CHUNK: usize = 64 * 1024;
+/// Time allowed for each piece of an upload body.
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Stored blobs and the upload state.
 pub(crate) struct MediaHost {
@@ -142,46 +149,43 @@ fn id_of(url: &str) -> Option<&str> {
     rest.strip_suffix(".enc")
 }
 
-/// Whether this request is for the media host.
-pub(crate) fn handles(req: &Request) -> bool {
-    let p = req.path();
-    p.starts_with("/mms/") || p.starts_with("/upload/") || p.starts_with("/d/f/")
+/// Whether a request for `path` is for the media host.
+pub(crate) fn handles(path: &str) -> bool {
+    path.starts_with("/mms/") || path.starts_with("/upload/") || path.starts_with("/d/f/")
 }
 
-/// Serves one media request and closes the connection.
-pub(crate) async fn serve(shared: &Arc<Shared>, mut stream: TcpStream, req: &mut Request) {
-    let result = if req.method.eq_ignore_ascii_case("GET") && req.path().starts_with("/d/f/") {
-        download(shared, &mut stream, req).await
-    } else if !req.method.eq_ignore_ascii_case("POST") {
-        Err((405, format!("{} on a media path", req.method)))
-    } else if req.path().starts_with("/mms/") {
-        upload_media_conn(shared, &mut stream, req).await
+/// Serves one media request (the connection closes after it).
+pub(crate) async fn serve(shared: &Arc<Shared>, req: Request<Incoming>) -> http::Reply {
+    let (parts, mut body) = req.into_parts();
+    let path = parts.uri.path();
+    let result = if parts.method == Method::GET && path.starts_with("/d/f/") {
+        download(shared, path).await
+    } else if parts.method != Method::POST {
+        Err((405, format!("{} on a media path", parts.method)))
+    } else if path.starts_with("/mms/") {
+        upload_media_conn(shared, &parts, &mut body)
+            .await
+            .map(json_reply)
     } else {
-        upload_seed(shared, &mut stream, req).await
+        upload_seed(shared, &parts, &mut body).await.map(json_reply)
     };
-    match result {
-        Ok(Some(reply)) => {
-            let _ = http::respond(&mut stream, 200, "application/json", &reply.to_string()).await;
-        }
-        Ok(None) => {}
-        Err((status, reason)) => {
-            tracing::warn!(
-                target = req.target,
-                status,
-                "media request refused: {reason}"
-            );
-            let body = serde_json::json!({"status": status, "error": reason}).to_string();
-            let _ = http::respond(&mut stream, status, "application/json", &body).await;
-        }
-    }
+    result.unwrap_or_else(|(status, reason)| {
+        tracing::warn!(target = %parts.uri, status, "media request refused: {reason}");
+        let body = serde_json::json!({"status": status, "error": reason}).to_string();
+        http::respond(status, "application/json", body)
+    })
+}
+
+fn json_reply(v: serde_json::Value) -> http::Reply {
+    http::respond(200, "application/json", v.to_string())
 }
 
 type Refusal = (u16, String);
 
-fn content_length(req: &Request) -> Result<u64, Refusal> {
-    let len: u64 = req
-        .header("content-length")
+fn content_length(parts: &Parts) -> Result<u64, Refusal> {
+    let len: u64 = http::header(&parts.headers, "content-length")
         .ok_or((411, "Content-Length required".to_owned()))?
+        .trim()
         .parse()
         .map_err(|_| (400, "bad Content-Length".to_owned()))?;
     if len > MAX_UPLOAD {
@@ -190,10 +194,30 @@ fn content_length(req: &Request) -> Result<u64, Refusal> {
     Ok(len)
 }
 
+/// The next piece of the body (`None` at its end), within [`BODY_TIMEOUT`]. Pieces are at most
+/// hyper's read buffer large.
+async fn next_chunk(body: &mut Incoming) -> Result<Option<Bytes>, Refusal> {
+    loop {
+        let frame = tokio::time::timeout(BODY_TIMEOUT, body.frame())
+            .await
+            .map_err(|_| (408, "timed out reading the body".to_owned()))?;
+        match frame {
+            None => return Ok(None),
+            Some(Err(e)) => return Err((400, format!("reading the body: {e}"))),
+            Some(Ok(f)) => {
+                if let Ok(data) = f.into_data() {
+                    return Ok(Some(data));
+                }
+            }
+        }
+    }
+}
+
 /// Streams the body into a file, hashing what is written, holding back the last `hold` bytes
-/// (returned, neither written nor hashed). `first` holds body bytes read with the head.
+/// (returned, neither written nor hashed). `first` holds body bytes already read; `remaining`
+/// counts them.
 async fn stream_body(
-    stream: &mut TcpStream,
+    body: &mut Incoming,
     first: Vec<u8>,
     mut remaining: u64,
     hold: usize,
@@ -204,35 +228,20 @@ async fn stream_body(
     let mut hasher = digest::Context::new(&digest::SHA256);
     let mut written = 0u64;
     let mut held: Vec<u8> = Vec::with_capacity(hold + CHUNK);
-    let mut buf = vec![0u8; CHUNK];
-    let mut pending = Some(first);
+    let mut pending = Some(Bytes::from(first));
     loop {
-        let chunk: &[u8] = if let Some(p) = pending.take() {
-            let take = usize::try_from(remaining)
-                .unwrap_or(usize::MAX)
-                .min(p.len());
-            held.extend_from_slice(p.get(..take).unwrap_or_default());
-            remaining -= take as u64;
-            &[]
-        } else {
-            if remaining == 0 {
-                break;
-            }
-            let want = usize::try_from(remaining).unwrap_or(CHUNK).min(CHUNK);
-            let n = tokio::time::timeout(
-                std::time::Duration::from_secs(30),
-                stream.read(buf.get_mut(..want).unwrap_or_default()),
-            )
-            .await
-            .map_err(|_| (408, "timed out reading the body".to_owned()))?
-            .map_err(|e| (400, e.to_string()))?;
-            if n == 0 {
-                return Err((400, format!("body ended {remaining} bytes early")));
-            }
-            remaining -= n as u64;
-            buf.get(..n).unwrap_or_default()
+        let chunk = match pending.take() {
+            Some(p) => p,
+            None if remaining == 0 => break,
+            None => next_chunk(body)
+                .await?
+                .ok_or_else(|| (400, format!("body ended {remaining} bytes early")))?,
         };
-        held.extend_from_slice(chunk);
+        let take = usize::try_from(remaining)
+            .unwrap_or(usize::MAX)
+            .min(chunk.len());
+        held.extend_from_slice(chunk.get(..take).unwrap_or_default());
+        remaining -= take as u64;
         if held.len() > hold {
             let out = held.len() - hold;
             let part = held.get(..out).unwrap_or_default();
@@ -248,39 +257,38 @@ async fn stream_body(
 
 async fn upload_media_conn(
     shared: &Arc<Shared>,
-    stream: &mut TcpStream,
-    req: &mut Request,
-) -> Result<Option<serde_json::Value>, Refusal> {
-    let origin = req.header("origin").unwrap_or_default();
+    parts: &Parts,
+    body: &mut Incoming,
+) -> Result<serde_json::Value, Refusal> {
+    let origin = http::header(&parts.headers, "origin").unwrap_or_default();
     if !origin
         .trim_end_matches('/')
         .eq_ignore_ascii_case(http::ORIGIN)
     {
         return Err((403, format!("Origin {origin:?} is not {}", http::ORIGIN)));
     }
-    let auth = req.query("auth").unwrap_or_default();
+    let auth = http::query(&parts.uri, "auth").unwrap_or_default();
     if !lock(&shared.media.state).auths.contains(&auth) {
         return Err((401, "unknown auth".into()));
     }
-    let mut segs = req.path().trim_start_matches("/mms/").split('/');
+    let mut segs = parts.uri.path().trim_start_matches("/mms/").split('/');
     let kind = segs.next().unwrap_or_default().to_owned();
     if !matches!(kind.as_str(), "image" | "video" | "audio" | "document") {
         return Err((404, format!("no media kind {kind:?}")));
     }
     let path_token = segs.next().unwrap_or_default().to_owned();
-    let token = req.query("token").unwrap_or_default();
+    let token = http::query(&parts.uri, "token").unwrap_or_default();
     if token != path_token {
         return Err((400, "token in the path and the query differ".into()));
     }
-    let len = content_length(req)?;
+    let len = content_length(parts)?;
     let path = shared.media.new_path();
-    let first = std::mem::take(&mut req.rest);
-    let (hash, written, _) = stream_body(stream, first, len, 0, &path).await?;
+    let (hash, written, _) = stream_body(body, Vec::new(), len, 0, &path).await?;
     if B64_URL.encode(hash.as_ref()).trim_end_matches('=') != token.trim_end_matches('=') {
         let _ = std::fs::remove_file(&path);
         return Err((400, "token is not the SHA-256 of the body".into()));
     }
-    Ok(Some(stored(shared, path, &kind, written)))
+    Ok(stored(shared, path, &kind, written))
 }
 
 fn stored(shared: &Arc<Shared>, path: PathBuf, kind: &str, len: u64) -> serde_json::Value {
@@ -295,25 +303,25 @@ fn stored(shared: &Arc<Shared>, path: PathBuf, kind: &str, len: u64) -> serde_js
 
 async fn upload_seed(
     shared: &Arc<Shared>,
-    stream: &mut TcpStream,
-    req: &mut Request,
-) -> Result<Option<serde_json::Value>, Refusal> {
-    let mut segs = req.path().trim_start_matches("/upload/").split('/');
+    parts: &Parts,
+    body: &mut Incoming,
+) -> Result<serde_json::Value, Refusal> {
+    let mut segs = parts.uri.path().trim_start_matches("/upload/").split('/');
     let kind = segs.next().unwrap_or_default().to_owned();
     let id = segs.next().unwrap_or_default().to_owned();
     let Some(expected) = lock(&shared.media.state).pending.remove(&id) else {
         return Err((404, "unknown upload URL".into()));
     };
-    let ctype = req.header("content-type").unwrap_or_default();
+    let ctype = http::header(&parts.headers, "content-type").unwrap_or_default();
     let boundary = ctype
         .split(';')
         .filter_map(|p| p.trim().strip_prefix("boundary="))
         .next()
         .map(|b| b.trim_matches('"').to_owned())
         .ok_or((400, "not multipart/form-data with a boundary".to_owned()))?;
-    let mut remaining = content_length(req)?;
+    let mut remaining = content_length(parts)?;
     // The parts before the file's bytes: read until the file part's headers end.
-    let mut head = std::mem::take(&mut req.rest);
+    let mut head = Vec::new();
     let file_start = loop {
         if let Some(p) = file_part_start(&head) {
             break p;
@@ -321,15 +329,10 @@ async fn upload_seed(
         if head.len() > MULTIPART_HEAD {
             return Err((400, "no file part in the first 16 KiB".into()));
         }
-        let mut buf = [0u8; 4096];
-        let n = stream
-            .read(&mut buf)
-            .await
-            .map_err(|e| (400, e.to_string()))?;
-        if n == 0 {
-            return Err((400, "body ended before the file part".into()));
-        }
-        head.extend_from_slice(buf.get(..n).unwrap_or_default());
+        let chunk = next_chunk(body)
+            .await?
+            .ok_or((400, "body ended before the file part".to_owned()))?;
+        head.extend_from_slice(&chunk);
     };
     let head_len = head.len() as u64;
     let hash_field = field_value(head.get(..file_start).unwrap_or_default(), "hash");
@@ -338,7 +341,7 @@ async fn upload_seed(
         .checked_sub(head_len - rest.len() as u64)
         .ok_or((400, "Content-Length shorter than the parts".to_owned()))?;
     let path = shared.media.new_path();
-    let (_, written, tail) = stream_body(stream, rest, remaining, MULTIPART_HOLD, &path).await?;
+    let (_, written, tail) = stream_body(body, rest, remaining, MULTIPART_HOLD, &path).await?;
     let delim = format!("\r\n--{boundary}");
     let Some(end) = find(&tail, delim.as_bytes()) else {
         let _ = std::fs::remove_file(&path);
@@ -362,7 +365,7 @@ async fn upload_seed(
         let _ = std::fs::remove_file(&path);
         return Err((400, "hash is not the SHA-256 of the file".into()));
     }
-    Ok(Some(stored(shared, path, &kind, total)))
+    Ok(stored(shared, path, &kind, total))
 }
 
 async fn sha256_file(path: &std::path::Path) -> std::io::Result<[u8; 32]> {
@@ -402,15 +405,10 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-async fn download(
-    shared: &Arc<Shared>,
-    stream: &mut TcpStream,
-    req: &Request,
-) -> Result<Option<serde_json::Value>, Refusal> {
-    let target = req.path().to_owned();
-    let id = id_of(&target).ok_or((404, "not a blob path".to_owned()))?;
+async fn download(shared: &Arc<Shared>, target: &str) -> Result<http::Reply, Refusal> {
+    let id = id_of(target).ok_or((404, "not a blob path".to_owned()))?;
     if shared.faults.take_expire_download() {
-        shared.media.expire(&target);
+        shared.media.expire(target);
     }
     let blob = {
         let st = lock(&shared.media.state);
@@ -420,7 +418,7 @@ async fn download(
         st.blobs.get(id).cloned()
     }
     .ok_or((404, "no such blob".to_owned()))?;
-    let mut file = tokio::fs::File::open(&blob.path)
+    let file = tokio::fs::File::open(&blob.path)
         .await
         .map_err(|e| (404, e.to_string()))?;
     let len = file
@@ -428,17 +426,28 @@ async fn download(
         .await
         .map_err(|e| (500, e.to_string()))?
         .len();
-    let head = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+    // The file is read a chunk at a time as hyper writes the response.
+    let chunks = futures_util::stream::unfold(Some(file), |file| async move {
+        let mut file = file?;
+        let mut buf = vec![0u8; CHUNK];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(Frame::data(Bytes::from(buf))), Some(file)))
+            }
+            Err(e) => {
+                tracing::debug!("media download cut short: {e}");
+                Some((Err(e), None))
+            }
+        }
+    });
+    let mut reply = Response::new(StreamBody::new(chunks).boxed_unsync());
+    let h = reply.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
     );
-    let send = async {
-        stream.write_all(head.as_bytes()).await?;
-        tokio::io::copy(&mut file, stream).await?;
-        stream.flush().await?;
-        stream.shutdown().await
-    };
-    if let Err(e) = send.await {
-        tracing::debug!("media download cut short: {e}");
-    }
-    Ok(None)
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(len));
+    Ok(reply)
 }

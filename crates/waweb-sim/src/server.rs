@@ -1,6 +1,7 @@
 //! The listener, the state shared by all connections, and [`SimHandle`].
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -8,13 +9,17 @@ use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
 use serde_json::Value;
-use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_tungstenite::WebSocketStream;
-use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use waweb_binary::Node;
 use waweb_crypto::{KeyPair, LoginSecret, SessionKeys};
 use waweb_proto::proto::WebMessageInfo;
@@ -651,59 +656,68 @@ async fn accept_loop(
     tracing::info!("simulator stopped");
 }
 
+/// An accepted websocket upgrade, waiting for hyper to hand over the connection.
+struct PendingUpgrade {
+    on: hyper::upgrade::OnUpgrade,
+    path: String,
+}
+
+/// One TCP connection: hyper serves its request; an accepted upgrade then runs as a [`Conn`] in
+/// this same task, so that shutdown waits for it.
 async fn handle_socket(
     shared: Arc<Shared>,
-    mut stream: TcpStream,
+    stream: TcpStream,
     peer: SocketAddr,
-    shutdown: watch::Receiver<bool>,
+    mut shutdown: watch::Receiver<bool>,
 ) {
-    let mut req = match http::read_head(&mut stream).await {
-        Ok(r) => r,
+    let slot: Arc<Mutex<Option<PendingUpgrade>>> = Arc::default();
+    let service = {
+        let shared = shared.clone();
+        let slot = slot.clone();
+        service_fn(move |req| {
+            let shared = shared.clone();
+            let slot = slot.clone();
+            async move { Ok::<_, Infallible>(http::closing(route(&shared, req, peer, &slot).await)) }
+        })
+    };
+    let conn = http::builder()
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades();
+    tokio::pin!(conn);
+    let served = tokio::select! {
+        r = conn.as_mut() => r,
+        _ = shutdown.changed() => {
+            conn.as_mut().graceful_shutdown();
+            conn.await
+        }
+    };
+    if let Err(e) = served {
+        tracing::debug!(%peer, "HTTP connection ended with an error: {e}");
+        return;
+    }
+    let Some(pending) = lock(&slot).take() else {
+        return;
+    };
+    let io = match pending.on.await {
+        Ok(upgraded) => TokioIo::new(upgraded),
         Err(e) => {
-            tracing::debug!(%peer, "bad request: {e}");
-            let _ = http::respond(&mut stream, 400, "text/plain", "bad request\n").await;
+            tracing::debug!(%peer, "upgrade failed: {e}");
             return;
         }
     };
-    if !req.is_websocket() && crate::media::handles(&req) {
-        tracing::info!(%peer, method = req.method, target = req.target, "media request");
-        crate::media::serve(&shared, stream, &mut req).await;
-        return;
-    }
-    if !req.is_websocket() {
-        handle_http(&shared, stream, &mut req, peer).await;
-        return;
-    }
-    let accept = match http::check_upgrade(&req) {
-        Ok(a) => a,
-        Err((status, reason)) => {
-            tracing::warn!(%peer, status, "upgrade refused: {reason}");
-            let _ = http::respond(&mut stream, status, "text/plain", &format!("{reason}\n")).await;
-            shared.emit(SimEvent::Rejected {
-                peer,
-                status,
-                reason,
-            });
-            return;
-        }
-    };
-    if stream
-        .write_all(http::switching_protocols(&accept).as_bytes())
-        .await
-        .is_err()
-    {
-        return;
-    }
     let mut config = WebSocketConfig::default();
     config.max_message_size = Some(MAX_MESSAGE);
     config.max_frame_size = Some(MAX_MESSAGE);
-    let ws = WebSocketStream::from_partially_read(
-        stream,
-        std::mem::take(&mut req.rest),
-        Role::Server,
-        Some(config),
-    )
-    .await;
+    let mut ws = WebSocketStream::from_raw_socket(io, Role::Server, Some(config)).await;
+    if *shutdown.borrow() {
+        // Upgraded while the simulator was stopping: say so and go.
+        let frame = CloseFrame {
+            code: CloseCode::Away,
+            reason: "shutdown".into(),
+        };
+        let _ = ws.close(Some(frame)).await;
+        return;
+    }
     let id = shared.next_conn.fetch_add(1, Ordering::Relaxed);
     let (tx, rx) = mpsc::channel(CONN_QUEUE);
     lock(&shared.state).conns.insert(
@@ -715,28 +729,61 @@ async fn handle_socket(
             refs: None,
         },
     );
-    tracing::info!(conn = id, %peer, path = req.path(), "websocket connected");
+    tracing::info!(conn = id, %peer, path = pending.path, "websocket connected");
     shared.emit(SimEvent::Connected { conn: id, peer });
     Conn::new(id, shared, ws).run(rx, shutdown).await;
 }
 
+/// Answers one request: media, plain endpoints, or the websocket upgrade (accepted ones leave
+/// their upgrade in `slot`).
+async fn route(
+    shared: &Arc<Shared>,
+    mut req: Request<Incoming>,
+    peer: SocketAddr,
+    slot: &Mutex<Option<PendingUpgrade>>,
+) -> http::Reply {
+    if !http::is_websocket(req.headers()) {
+        if crate::media::handles(req.uri().path()) {
+            tracing::info!(%peer, method = %req.method(), target = %req.uri(), "media request");
+            return crate::media::serve(shared, req).await;
+        }
+        return handle_http(shared, req, peer).await;
+    }
+    match http::check_upgrade(&req) {
+        Ok(accept) => {
+            *lock(slot) = Some(PendingUpgrade {
+                on: hyper::upgrade::on(&mut req),
+                path: req.uri().path().to_owned(),
+            });
+            http::switching_protocols(&accept)
+        }
+        Err((status, reason)) => {
+            tracing::warn!(%peer, status, "upgrade refused: {reason}");
+            let reply = http::respond(status, "text/plain", format!("{reason}\n"));
+            shared.emit(SimEvent::Rejected {
+                peer,
+                status,
+                reason,
+            });
+            reply
+        }
+    }
+}
+
 async fn handle_http(
     shared: &Arc<Shared>,
-    mut stream: TcpStream,
-    req: &mut http::Request,
+    req: Request<Incoming>,
     peer: SocketAddr,
-) {
-    let body = match http::read_body(&mut stream, req).await {
+) -> http::Reply {
+    let (parts, body) = req.into_parts();
+    let body = match http::read_body(&parts.headers, body).await {
         Ok(b) => b,
-        Err(e) => {
-            let _ = http::respond(&mut stream, 413, "text/plain", &format!("{e}\n")).await;
-            return;
-        }
+        Err(e) => return http::respond(413, "text/plain", format!("{e}\n")),
     };
-    tracing::info!(%peer, method = req.method, target = req.target, "HTTP request");
-    let (status, json) = match req.path() {
-        "/logout" => shared.http_logout(req.query("t"), req.query("m")),
-        "/scan" if req.method.eq_ignore_ascii_case("POST") => {
+    tracing::info!(%peer, method = %parts.method, target = %parts.uri, "HTTP request");
+    let (status, json) = match parts.uri.path() {
+        "/logout" => shared.http_logout(http::query(&parts.uri, "t"), http::query(&parts.uri, "m")),
+        "/scan" if parts.method == Method::POST => {
             match show_qr(shared, String::from_utf8_lossy(&body).trim()).await {
                 Ok(()) => (200, wire::status(200)),
                 Err(e) => (
@@ -751,10 +798,9 @@ async fn handle_http(
                 shared.local_addr,
                 http::ORIGIN
             );
-            let _ = http::respond(&mut stream, 200, "text/plain", &text).await;
-            return;
+            return http::respond(200, "text/plain", text);
         }
         _ => (404, wire::status(404)),
     };
-    let _ = http::respond(&mut stream, status, "application/json", &json.to_string()).await;
+    http::respond(status, "application/json", json.to_string())
 }

@@ -49,7 +49,14 @@ async fn upgrade_requires_the_origin_and_accepts_other_clients_headers() {
     )
     .await;
     assert!(reply.starts_with("HTTP/1.1 101"), "{reply}");
-    assert!(reply.contains("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+    // Header names are case-insensitive (hyper writes them in lower case).
+    assert!(
+        reply.lines().any(|l| l
+            .split_once(':')
+            .is_some_and(|(k, v)| k.eq_ignore_ascii_case("sec-websocket-accept")
+                && v.trim() == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=")),
+        "{reply}"
+    );
     assert!(!reply.to_ascii_lowercase().contains("extensions"));
     // A bare client with a Go user agent and a trailing slash on the origin.
     let reply = raw_upgrade(

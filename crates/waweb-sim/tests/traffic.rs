@@ -576,3 +576,68 @@ async fn push_node_and_push_json_reach_the_client() {
     assert_eq!(v[0], "Presence");
     sim.shutdown().await;
 }
+
+/// Sends raw bytes on a fresh connection and reads until the simulator closes it.
+async fn raw_exchange(sim: &SimHandle, bytes: &[u8]) -> String {
+    let mut s = tokio::net::TcpStream::connect(sim.local_addr())
+        .await
+        .unwrap();
+    s.write_all(bytes).await.unwrap();
+    let mut out = Vec::new();
+    tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut out))
+        .await
+        .unwrap()
+        .unwrap();
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[tokio::test]
+async fn plain_endpoints_bound_bodies_and_close_after_one_answer() {
+    let sim = sim(SimConfig::default()).await;
+    // Over 64 KiB announced: refused before reading it.
+    let big = raw_exchange(
+        &sim,
+        b"POST /scan HTTP/1.1\r\nHost: x\r\nContent-Length: 70000\r\n\r\n",
+    )
+    .await;
+    assert!(big.starts_with("HTTP/1.1 413"), "{big}");
+    // A chunked body over the limit is cut off as well.
+    let mut chunked =
+        b"POST /scan HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    for _ in 0..5 {
+        chunked.extend_from_slice(b"4000\r\n");
+        chunked.extend_from_slice(&[b'a'; 0x4000]);
+        chunked.extend_from_slice(b"\r\n");
+    }
+    chunked.extend_from_slice(b"0\r\n\r\n");
+    let cut = raw_exchange(&sim, &chunked).await;
+    assert!(cut.starts_with("HTTP/1.1 413"), "{cut}");
+    // A plain GET of the websocket path is not an upgrade: 404, and the connection closes.
+    let plain = raw_exchange(&sim, b"GET /ws HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    assert!(plain.starts_with("HTTP/1.1 404"), "{plain}");
+    assert!(plain.to_ascii_lowercase().contains("connection: close"));
+    // A second request on the same connection gets no answer.
+    let two = raw_exchange(
+        &sim,
+        b"GET / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n",
+    )
+    .await;
+    assert_eq!(two.matches("HTTP/1.1 200").count(), 1, "{two}");
+    // An upgrade with the wrong version: 426 naming the version wanted.
+    let old = raw_exchange(
+        &sim,
+        b"GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nOrigin: https://web.whatsapp.com\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    )
+    .await;
+    assert!(old.starts_with("HTTP/1.1 426"), "{old}");
+    assert!(
+        old.to_ascii_lowercase()
+            .contains("sec-websocket-version: 13")
+    );
+    // A head that never ends is not answered forever: over 16 KiB is refused.
+    let mut long = b"GET / HTTP/1.1\r\nHost: x\r\n".to_vec();
+    long.extend_from_slice(format!("X-Pad: {}\r\n\r\n", "p".repeat(20_000)).as_bytes());
+    let long = raw_exchange(&sim, &long).await;
+    assert!(long.starts_with("HTTP/1.1 431"), "{long}");
+    sim.shutdown().await;
+}

@@ -368,6 +368,9 @@ fn file_chunks(file: tokio::fs::File) -> impl Stream<Item = Result<Bytes, std::i
 
 // ----- sending -----
 
+/// The largest file the page may send (WhatsApp's own limit for documents was lower).
+const MAX_UPLOAD: u64 = 2 << 30;
+
 #[derive(Deserialize)]
 struct UploadQuery {
     chat: String,
@@ -401,6 +404,12 @@ async fn upload(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    if total.is_some_and(|t| t > MAX_UPLOAD) {
+        return error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("files over {} MiB cannot be sent", MAX_UPLOAD >> 20),
+        );
+    }
     let name = q.name.clone().unwrap_or_else(|| "file".to_owned());
     let media_type = match mimetype.split('/').next() {
         Some("image") if mimetype == "image/webp" => MediaType::Sticker,
@@ -425,16 +434,22 @@ async fn upload(
             None => return error(StatusCode::BAD_REQUEST, format!("no message {q} to quote")),
         }
     }
-    // The body goes through a pipe so that it streams into the encryptor.
-    let (reader, mut writer) = tokio::io::duplex(256 * 1024);
-    let mut body = req.into_body().into_data_stream();
-    let pump = tokio::spawn(async move {
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| e.to_string())?;
-            writer.write_all(&chunk).await.map_err(|e| e.to_string())?;
+    // The body streams into the encryptor. A body that breaks off, or grows past the limit,
+    // is a read error there: the upload fails and nothing is sent (a pipe would have shown the
+    // encryptor a clean end of file, and a truncated file would have gone out).
+    let mut seen = 0u64;
+    let body = req.into_body().into_data_stream().map(move |chunk| {
+        let chunk = chunk.map_err(std::io::Error::other)?;
+        seen += chunk.len() as u64;
+        if seen > MAX_UPLOAD {
+            return Err(std::io::Error::other(format!(
+                "files over {} MiB cannot be sent",
+                MAX_UPLOAD >> 20
+            )));
         }
-        writer.shutdown().await.map_err(|e| e.to_string())
+        Ok(chunk)
     });
+    let reader = tokio_util::io::StreamReader::new(body);
     let up = Upload {
         id: app.next_upload_id(),
         chat: crate::view::ui_jid(&jid),
@@ -453,18 +468,16 @@ async fn upload(
     let result = client
         .send_media_with_progress(&jid, media_type, reader, options, &mut progress)
         .await;
-    let pumped = pump.await.unwrap_or_else(|e| Err(e.to_string()));
-    match (result, pumped) {
-        (Ok(sent), Ok(())) => {
+    match result {
+        Ok(sent) => {
             app.upload_progress(&up, total.unwrap_or(0), true, None);
             axum::Json(json!({"ok": true, "id": sent.id, "upload": up.id})).into_response()
         }
-        (Err(e), _) => {
+        Err(e) => {
             let msg = e.to_string();
             app.upload_progress(&up, 0, true, Some(msg.clone()));
             error(StatusCode::BAD_GATEWAY, msg)
         }
-        (Ok(_), Err(e)) => error(StatusCode::BAD_REQUEST, format!("upload body: {e}")),
     }
 }
 

@@ -433,6 +433,26 @@ async fn bad_requests_get_typed_answers() {
     assert_eq!(status, 400);
     let (status, _) = get_json(addr, "/nope.js").await;
     assert_eq!(status, 404);
+    // A file over the limit is refused from its length alone, before any byte is read.
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    tokio::spawn(conn);
+    let huge = http_body_util::StreamBody::new(futures_util::stream::pending::<
+        Result<hyper::body::Frame<Bytes>, std::io::Error>,
+    >());
+    let resp = sender
+        .send_request(
+            Request::post(format!("/api/upload?chat={ALICE}&name=big.bin"))
+                .header("host", format!("127.0.0.1:{}", addr.port()))
+                .header("content-length", (3u64 << 30).to_string())
+                .body(huge)
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 413);
     web.shutdown().await;
 }
 
@@ -569,5 +589,57 @@ async fn the_qr_refreshes_then_the_ref_limit_stops_and_restart_starts_over() {
     assert_ne!(code.as_str().unwrap(), codes[1].1, "a new login, a new ref");
     let (status, _) = post_json(addr, "/api/cmd", json!({"cmd": "restart"})).await;
     assert_eq!(status, 409, "restart while a client runs");
+    web.shutdown().await;
+}
+
+/// An upload the browser abandons half-way sends nothing: a cut body must not become a
+/// truncated file in the chat.
+#[tokio::test]
+async fn an_abandoned_upload_sends_nothing() {
+    let web = server(|_| {}).await;
+    let addr = web.local_addr();
+    let mut events = Events::open(addr).await;
+    log_in(addr, &mut events).await;
+
+    // A body that promises 300,000 bytes, gives 100,000, then fails.
+    let chunks: Vec<Result<hyper::body::Frame<Bytes>, std::io::Error>> = vec![
+        Ok(hyper::body::Frame::data(Bytes::from(vec![7u8; 100_000]))),
+        Err(std::io::Error::other("the browser went away")),
+    ];
+    let body = http_body_util::StreamBody::new(futures_util::stream::iter(chunks));
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
+    let conn = tokio::spawn(conn);
+    let req = Request::post(format!("/api/upload?chat={ALICE}&name=cut.bin"))
+        .header("host", format!("127.0.0.1:{}", addr.port()))
+        .header("content-type", "application/octet-stream")
+        .header("content-length", "300000")
+        .body(body)
+        .unwrap();
+    // The request fails on our side; the server sees a cut body.
+    let _ = sender.send_request(req).await;
+    let _ = conn.await;
+
+    // Whatever the server did, no document reached the chat: a text sent afterwards is the
+    // next message after the ones already there.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, conv) = get_json(addr, &format!("/api/messages?chat={ALICE}")).await;
+    let kinds: Vec<&str> = conv["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        !kinds.contains(&"document"),
+        "a truncated file was sent: {kinds:?}"
+    );
+    let (_, frames) = get_json(addr, "/api/frames").await;
+    assert!(
+        !frames.to_string().contains("documentMessage"),
+        "no document message went out"
+    );
     web.shutdown().await;
 }

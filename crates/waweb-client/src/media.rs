@@ -478,7 +478,7 @@ impl Client {
         let kind = kind_segment(media_type);
         let (tx, rx) = watch::channel(0u64);
         let total = Some(info.enc_length);
-        let (url, reply) = match flow {
+        let (url, target, req) = match flow {
             UploadFlow::MediaConn => {
                 let conn = expect_ok(self.json(json!(["query", "mediaConn"])).await?)?;
                 let mc = conn.get("media_conn").unwrap_or(&conn);
@@ -507,15 +507,7 @@ impl Client {
                     .header(http::header::CONTENT_LENGTH, info.enc_length)
                     .body(file_body(file, Bytes::new(), Bytes::new(), tx))
                     .map_err(|e| MediaError::Url(e.to_string()))?;
-                let resp = with_progress(
-                    media_http::send(&target, req),
-                    rx,
-                    total,
-                    progress,
-                    IDLE_TIMEOUT,
-                )
-                .await??;
-                (url, resp)
+                (url, target, req)
             }
             UploadFlow::EncrUpload => {
                 let hash = info.file_enc_sha256_b64();
@@ -554,17 +546,17 @@ impl Client {
                     .header(http::header::CONTENT_LENGTH, len)
                     .body(file_body(file, prefix.into(), suffix.into(), tx))
                     .map_err(|e| MediaError::Url(e.to_string()))?;
-                let resp = with_progress(
-                    media_http::send(&target, req),
-                    rx,
-                    total,
-                    progress,
-                    IDLE_TIMEOUT,
-                )
-                .await??;
-                (url, resp)
+                (url, target, req)
             }
         };
+        let reply = with_progress(
+            media_http::send(&target, req),
+            rx,
+            total,
+            progress,
+            IDLE_TIMEOUT,
+        )
+        .await??;
         if !reply.status().is_success() {
             return Err(MediaError::Http {
                 status: reply.status().as_u16(),
